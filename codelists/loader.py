@@ -17,6 +17,7 @@ HERE = Path(__file__).parent
 BUNDLED_FILES = (
     "sdg/IAEG-SDGs_SDG_1.14_dsd_with_children.xml",
     "sdg/IAEG-SDGs_SDG_MSD_0.3_sdmxml21.xml",
+    "sdg/IAEG-SDGs_SDG_MSD_1.0_sdmxml30.xml",
     "sdg/IAEG-SDGs_SDG_MSD_1.0_with_concepts.sdmx-json2.json",
     "partnership/organisations.xml",
     "partnership/codelists.xml",
@@ -27,8 +28,9 @@ BUNDLED_FILES = (
     "sdg/IAEG-SDGs_CN_SDG_GLC_1.22.sdmx-json2.json",
     "sdg/IAEG-SDGs_CN_SERIES_SDG_GLH_1.22.sdmx-json2.json",
 )
-"""Loaded in this order. The SDMX-ML 3.0 copy of SDG_MSD 1.0 is not listed: the SDMX-JSON 2.0 file
-holds the same MSD plus its concept scheme."""
+"""Loaded in this order; the first copy of an artefact wins. SDG_MSD 1.0 comes from the registry's
+SDMX-ML 3.0 export; the SDMX-JSON 2.0 file adds its concept scheme SDG_META_CONCEPTS 1.0 (its own copy of
+the MSD, from pysdmx's test samples, points COLL_METHOD at a BIS.MEDIT codelist and is not used)."""
 
 SERIES_CONSTRAINTS = "sdg/sdg-build_sdmx_global_content_constraints.csv"
 SERIES_CONSTRAINT_TARGET = Ref("dataflow", "LNOB", "DF_SDG_LNOB", "1.0")
@@ -41,9 +43,7 @@ def bundled_artefacts() -> tuple[Artefact, ...]:
     for name in BUNDLED_FILES:
         for artefact in read_structures((HERE / name).read_bytes()):
             found.setdefault(artefact.ref, artefact)
-    series = read_series_constraints_csv(
-        (HERE / SERIES_CONSTRAINTS).read_bytes(), attach_to=SERIES_CONSTRAINT_TARGET
-    )
+    series = read_series_constraints_csv((HERE / SERIES_CONSTRAINTS).read_bytes(), attach_to=SERIES_CONSTRAINT_TARGET)
     found.setdefault(series.ref, series)
     return tuple(found.values())
 

@@ -36,8 +36,17 @@ FREQ_KINDS: dict[str, frozenset[str]] = {
 }
 """Which period formats each SDMX CL_FREQ code admits (time ranges are admitted for any frequency)."""
 
-EXAMPLES = {"A": "2020", "S": "2020-S1", "Q": "2020-Q1", "M": "2020-01", "W": "2020-W01", "D": "2020-01-31",
-            "B": "2020-01-31", "H": "2020-01-31T13:00:00", "N": "2020-01-31T13:05:00"}
+EXAMPLES = {
+    "A": "2020",
+    "S": "2020-S1",
+    "Q": "2020-Q1",
+    "M": "2020-01",
+    "W": "2020-W01",
+    "D": "2020-01-31",
+    "B": "2020-01-31",
+    "H": "2020-01-31T13:00:00",
+    "N": "2020-01-31T13:05:00",
+}
 
 
 class TimePeriodError(ValueError):

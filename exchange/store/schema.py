@@ -62,9 +62,7 @@ class StructureReference(Base):
     __tablename__ = "structure_reference"
     __table_args__ = (Index("ix_structure_reference_target", "target_type", "target_agency", "target_id"),)
 
-    source_id: Mapped[int] = mapped_column(
-        ForeignKey("structure_artefact.id", ondelete="CASCADE"), primary_key=True
-    )
+    source_id: Mapped[int] = mapped_column(ForeignKey("structure_artefact.id", ondelete="CASCADE"), primary_key=True)
     target_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     target_agency: Mapped[str] = mapped_column(String(100), primary_key=True)
     target_id: Mapped[str] = mapped_column(String(200), primary_key=True)

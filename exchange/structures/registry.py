@@ -70,7 +70,9 @@ class Registry:
 
     def versions(self, artefact_type: str, agency: str, resource_id: str) -> list[Artefact]:
         """All versions of one artefact, oldest first."""
-        found = [a for (ag, rid, _), a in self._by_type.get(artefact_type, {}).items() if (ag, rid) == (agency, resource_id)]
+        found = [
+            a for (ag, rid, _), a in self._by_type.get(artefact_type, {}).items() if (ag, rid) == (agency, resource_id)
+        ]
         return sorted(found, key=lambda a: version_key(a.version))
 
     def latest(self, artefact_type: str, agency: str, resource_id: str) -> Artefact | None:

@@ -8,16 +8,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from exchange.store.schema import Dataset, RegistryState, StructureArtefact, StructureReference, utcnow
-from exchange.structures.model import Artefact, DataStructure, Ref, from_json, to_json
+from exchange.structures.model import Artefact, DataStructure, ItemScheme, Ref, from_json, to_json
 from exchange.structures.registry import Registry
 
 
 class StructureError(ValueError):
     """A structure submission cannot be stored; ``problems`` lists every reason."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: list[str] | None = None, conflict: bool = False) -> None:
         super().__init__(message)
         self.problems = problems or []
+        self.conflict = conflict
+        """True when the submission clashes with stored artefacts (rather than being invalid in itself)."""
 
 
 @dataclass
@@ -46,7 +48,9 @@ def artefacts_in_use(session: Session, registry: Registry) -> set[Ref]:
     """Artefacts that stored data depend on: dataflows with data, their DSDs and what those use."""
     in_use: set[Ref] = set()
     flows = session.execute(
-        select(Dataset.dataflow_agency, Dataset.dataflow_id, Dataset.dataflow_version, Dataset.provider_agency).distinct()
+        select(
+            Dataset.dataflow_agency, Dataset.dataflow_id, Dataset.dataflow_version, Dataset.provider_agency
+        ).distinct()
     ).all()
     for agency, flow_id, version, provider_agency in flows:
         flow_ref = Ref("dataflow", agency, flow_id, version)
@@ -93,7 +97,7 @@ def save_artefacts(session: Session, artefacts: list[Artefact], registry: Regist
             )
         rows.append((row, artefact, body))
     if problems:
-        raise StructureError("The structures were not stored.", problems)
+        raise StructureError("The structures were not stored.", problems, conflict=True)
     for row, artefact, body in rows:
         if row is not None and row.body == body:
             result.unchanged.append(artefact.ref)
@@ -138,8 +142,16 @@ def _check_references(artefacts: list[Artefact], registry: Registry) -> None:
         for ref in a.references()
         if ref not in submitted and registry.get(ref) is None
     ]
+    for artefact in artefacts:
+        if isinstance(artefact, ItemScheme) and not artefact.is_partial:
+            ids = {i.id for i in artefact.items}
+            problems += [
+                f"{artefact.type} {artefact.ref}: item {i.id} has parent {i.parent}, which is not in the scheme"
+                for i in artefact.items
+                if i.parent and i.parent not in ids
+            ]
     if problems:
-        raise StructureError("The structures refer to artefacts the registry does not hold.", problems)
+        raise StructureError("The structures refer to artefacts or items that do not exist.", problems)
 
 
 def _bump_revision(session: Session) -> None:

@@ -89,9 +89,7 @@ class ValidationReport:
 
     def summary(self, limit: int = 50) -> str:
         """Human-readable text: totals then the first ``limit`` problems."""
-        lines = [
-            f"{self.error_count} error(s), {self.warning_count} warning(s) in {self.observations} observation(s)"
-        ]
+        lines = [f"{self.error_count} error(s), {self.warning_count} warning(s) in {self.observations} observation(s)"]
         lines += [f"  - {p.describe()}" for p in self.problems[:limit]]
         if len(self.problems) > limit or self.truncated:
             lines.append(f"  … and {sum(self.counts.values()) - limit} more")

@@ -6,6 +6,7 @@ is grouped by series, ready for the store; nothing is written here.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,10 +63,8 @@ class Validator:
         for component in self.dsd.components:
             enum = component.representation.enumeration if component.representation else None
             if enum is not None:
-                try:
+                with contextlib.suppress(UnknownArtefact):
                     self.codes[component.id] = CodeIndex(registry.codelist(enum))
-                except UnknownArtefact:
-                    pass
         attrs = self.dsd.attributes
         self.obs_attributes = {a.id: a for a in attrs if a.attachment == "observation"}
         self.series_attributes = {a.id: a for a in attrs if a.attachment in ("series", "group")}
@@ -98,8 +97,12 @@ class Validator:
 
         for dim, code in zip(self.dimensions, key, strict=True):
             if not code:
-                problem("missing-dimension", f"dimension {dim.id} has no value", component=dim.id,
-                        hint="every observation needs a code for every dimension; use _T for 'total / no breakdown'")
+                problem(
+                    "missing-dimension",
+                    f"dimension {dim.id} has no value",
+                    component=dim.id,
+                    hint="every observation needs a code for every dimension; use _T for 'total / no breakdown'",
+                )
             else:
                 self._check_value(dim, code, problem)
         for attr_id, value in record.series_attributes.items():
@@ -108,17 +111,28 @@ class Validator:
             self._check_attribute(attr_id, value, self.obs_attributes, problem)
         for attr in self.obs_attributes.values():
             if attr.usage == "mandatory" and not record.obs_attributes.get(attr.id):
-                problem("mandatory-attribute", f"mandatory observation attribute {attr.id} is missing",
-                        component=attr.id, hint=self._attribute_hint(attr))
+                problem(
+                    "mandatory-attribute",
+                    f"mandatory observation attribute {attr.id} is missing",
+                    component=attr.id,
+                    hint=self._attribute_hint(attr),
+                )
         period = self._period(record, key, problem)
         value = self._value(record, problem)
         if report.error_count == problems_before:
-            values = {**dict(zip(self.dimension_ids, key, strict=True)), **record.series_attributes,
-                      **record.obs_attributes}
+            values = {
+                **dict(zip(self.dimension_ids, key, strict=True)),
+                **record.series_attributes,
+                **record.obs_attributes,
+            }
             violation = self.constraints.violation(values)
             if violation:
-                problem("constraint", f"the key is not allowed: {violation}", value=key_text,
-                        hint="check the series and breakdown codes against the dataflow's content constraint")
+                problem(
+                    "constraint",
+                    f"the key is not allowed: {violation}",
+                    value=key_text,
+                    hint="check the series and breakdown codes against the dataflow's content constraint",
+                )
         if report.error_count != problems_before or period is None:
             return
         data = series.get(key)
@@ -128,35 +142,59 @@ class Validator:
             for attr_id, attr_value in record.series_attributes.items():
                 previous = data.attributes.setdefault(attr_id, attr_value)
                 if previous != attr_value:
-                    problem("series-attribute-conflict",
-                            f"series attribute {attr_id} is '{attr_value}' here but '{previous}' earlier in the "
-                            f"same series ({data.first_location.describe()})", component=attr_id, value=attr_value,
-                            hint="a series attribute must have one value for the whole series")
+                    problem(
+                        "series-attribute-conflict",
+                        f"series attribute {attr_id} is '{attr_value}' here but '{previous}' earlier in the "
+                        f"same series ({data.first_location.describe()})",
+                        component=attr_id,
+                        value=attr_value,
+                        hint="a series attribute must have one value for the whole series",
+                    )
         slot = (period.start, period.end)
         if slot in data.observations:
-            problem("duplicate", f"a second observation for period {record.time_period} in the same series",
-                    value=record.time_period, hint="remove the duplicate row, or split it into another series")
+            problem(
+                "duplicate",
+                f"a second observation for period {record.time_period} in the same series",
+                value=record.time_period,
+                hint="remove the duplicate row, or split it into another series",
+            )
             return
         data.observations[slot] = ValidObservation(record.time_period or "", period, value, dict(record.obs_attributes))
 
     def _check_value(self, component: Component, code: str, problem) -> None:  # type: ignore[no-untyped-def]
         index = self.codes.get(component.id)
         if index is not None and code not in index:
-            problem("unknown-code", f"'{code}' is not a code of {index.ref} ({component.id})",
-                    component=component.id, value=code, hint=index.hint(code))
+            problem(
+                "unknown-code",
+                f"'{code}' is not a code of {index.ref} ({component.id})",
+                component=component.id,
+                value=code,
+                hint=index.hint(code),
+            )
             return
         text_format = component.representation.text_format if component.representation else None
-        if index is None and text_format and text_format.text_type in NUMERIC_TYPES and not _is_number(
-            code, text_format.text_type in INTEGER_TYPES
+        if (
+            index is None
+            and text_format
+            and text_format.text_type in NUMERIC_TYPES
+            and not _is_number(code, text_format.text_type in INTEGER_TYPES)
         ):
-            problem("not-numeric", f"{component.id} must be a {text_format.text_type}, not '{code}'",
-                    component=component.id, value=code)
+            problem(
+                "not-numeric",
+                f"{component.id} must be a {text_format.text_type}, not '{code}'",
+                component=component.id,
+                value=code,
+            )
 
     def _check_attribute(self, attr_id: str, value: str, allowed: dict[str, Component], problem) -> None:  # type: ignore[no-untyped-def]
         attr = allowed.get(attr_id)
         if attr is None:
-            problem("unknown-component", f"{attr_id} is not an attribute at this level of {self.dsd.ref}",
-                    component=attr_id, value=value)
+            problem(
+                "unknown-component",
+                f"{attr_id} is not an attribute at this level of {self.dsd.ref}",
+                component=attr_id,
+                value=value,
+            )
         elif value:
             self._check_value(attr, value, problem)
 
@@ -172,9 +210,13 @@ class Validator:
         if self.has_freq:
             freq = key[self.dimension_ids.index("FREQ")]
             if freq and not consistent_with_freq(period, freq):
-                problem("time-frequency", f"period '{record.time_period}' does not match FREQ={freq}",
-                        component="TIME_PERIOD", value=record.time_period,
-                        hint=f"FREQ={freq} periods look like {EXAMPLES.get(freq, '?')}")
+                problem(
+                    "time-frequency",
+                    f"period '{record.time_period}' does not match FREQ={freq}",
+                    component="TIME_PERIOD",
+                    value=record.time_period,
+                    hint=f"FREQ={freq} periods look like {EXAMPLES.get(freq, '?')}",
+                )
         return period
 
     def _value(self, record: ObservationRecord, problem) -> float | None:  # type: ignore[no-untyped-def]
@@ -183,16 +225,25 @@ class Validator:
         if raw in ("", "NaN"):
             status = record.obs_attributes.get("OBS_STATUS")
             if self.has_obs_status and status not in MISSING_VALUE_STATUSES:
-                problem("missing-value", f"{measure} is missing but OBS_STATUS is '{status or ''}'",
-                        component=measure, value=raw,
-                        hint="give a number, or mark the gap with OBS_STATUS O (missing value), "
-                             "L (not collected), M (cannot exist) or Q (suppressed)")
+                problem(
+                    "missing-value",
+                    f"{measure} is missing but OBS_STATUS is '{status or ''}'",
+                    component=measure,
+                    value=raw,
+                    hint="give a number, or mark the gap with OBS_STATUS O (missing value), "
+                    "L (not collected), M (cannot exist) or Q (suppressed)",
+                )
             return None
         try:
             value = float(raw)
         except ValueError:
-            problem("not-numeric", f"{measure} must be a number, not '{raw}'", component=measure, value=raw,
-                    hint="use a dot as decimal separator and no thousands separators or units")
+            problem(
+                "not-numeric",
+                f"{measure} must be a number, not '{raw}'",
+                component=measure,
+                value=raw,
+                hint="use a dot as decimal separator and no thousands separators or units",
+            )
             return None
         if math.isinf(value):
             problem("not-numeric", f"{measure} must be finite", component=measure, value=raw)
@@ -214,9 +265,16 @@ class Validator:
         for data in series.values():
             for attr in mandatory:
                 if not data.attributes.get(attr.id):
-                    report.add(Problem("mandatory-attribute", f"mandatory series attribute {attr.id} is missing",
-                                       component=attr.id, series_key=".".join(data.key),
-                                       location=data.first_location, hint=self._attribute_hint(attr)))
+                    report.add(
+                        Problem(
+                            "mandatory-attribute",
+                            f"mandatory series attribute {attr.id} is missing",
+                            component=attr.id,
+                            series_key=".".join(data.key),
+                            location=data.first_location,
+                            hint=self._attribute_hint(attr),
+                        )
+                    )
 
     def _attribute_hint(self, attr: Component) -> str:
         index = self.codes.get(attr.id)

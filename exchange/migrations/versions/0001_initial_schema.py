@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("provider_id", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "dataflow_agency", "dataflow_id", "dataflow_version", "provider_agency", "provider_id"
-        ),
+        sa.UniqueConstraint("dataflow_agency", "dataflow_id", "dataflow_version", "provider_agency", "provider_id"),
     )
     op.create_table(
         "registry_state",
@@ -186,7 +184,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_series_dimension_lookup", ["dataset_id", "position", "value", "series_id"], unique=False
         )
-
 
 
 def downgrade() -> None:
