@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
+    serve.add_argument("--demo", action="store_true", help="load the demo dataset first (skipped if already loaded)")
     serve.set_defaults(handler=_serve)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database and load the bundled structures")
@@ -95,6 +96,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     prepare_database(settings)
+    if args.demo:
+        from exchange.demo import load_demo
+
+        print(load_demo(get_engine(settings.db_url)))
     uvicorn.run(
         "api.app:create_app",
         factory=True,
