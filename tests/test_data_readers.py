@@ -7,6 +7,7 @@ Devanagari/Bengali/Swahili text) in every supported format: each file must read 
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -278,6 +279,12 @@ def test_unknown_series_component_and_generic_value() -> None:
         read(generic.encode())
 
 
+def test_data_in_a_wrong_namespace_is_not_silently_skipped() -> None:
+    xml = _ss_message('<Series xmlns="urn:example" FREQ="A"><Obs TIME_PERIOD="2020" OBS_VALUE="1"/></Series>')
+    with pytest.raises(MessageError, match="wrong namespace"):
+        read(xml.encode())
+
+
 def test_data_sets_with_different_actions_are_refused() -> None:
     second = '\n<message:DataSet ss:structureRef="S" ss:action="Delete"><Obs TIME_PERIOD="2020"/></message:DataSet>'
     xml = _ss_message('<Obs FREQ="A" REF_AREA="NP" POP_GROUP="DALIT" SEX="F" TIME_PERIOD="2020"/>',
@@ -328,6 +335,14 @@ def test_truncated_xml_fails_while_streaming_with_a_line() -> None:
     with pytest.raises(MessageError, match="Malformed XML") as err:
         list(message.observations)
     assert err.value.location.line == 27
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_truncated_messages_raise_only_message_errors(name: str) -> None:
+    data = (MESSAGES / name).read_bytes()
+    for cut in range(1, len(data), len(data) // 12):
+        with contextlib.suppress(MessageError):
+            read(data[:cut])
 
 
 # -- SDMX-CSV details --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from exchange.structures.model import DataStructure
 KEY, TIME, MEASURE, SERIES_ATTR, OBS_ATTR, DATASET_ATTR = range(6)
 
 HEAD_BYTES = 64 * 1024
-"""How much of a message is read ahead to sniff its format and check its XML prologue."""
+"""How much of a message is read ahead to sniff its format and check its XML prologue (as reject_unsafe_xml)."""
 
 _URN_CLASSES = {
     "dataflow": "datastructure.Dataflow",
@@ -33,20 +33,15 @@ class Layout:
     """
 
     def __init__(self, dsd: DataStructure) -> None:
-        self.dsd = dsd
         self.name = f"{dsd.agency}:{dsd.id}({dsd.version})"
         self.dimension_ids = [d.id for d in dsd.dimensions]
         time = dsd.time_dimension
         self.time_id = time.id if time else None
-        measures = dsd.measures
-        self.measure_id = measures[0].id if measures else None
         self.roles: dict[str, int] = {d: KEY for d in self.dimension_ids}
         if self.time_id:
             self.roles[self.time_id] = TIME
-        for measure in measures[1:]:
-            self.roles[measure.id] = OBS_ATTR
-        if self.measure_id:
-            self.roles[self.measure_id] = MEASURE
+        for i, measure in enumerate(dsd.measures):  # a record has one value: further measures are kept as attributes
+            self.roles[measure.id] = MEASURE if i == 0 else OBS_ATTR
         for attr in dsd.attributes:
             if attr.attachment == "observation":
                 self.roles[attr.id] = OBS_ATTR
@@ -109,8 +104,6 @@ class PartialKeyAttributes:
     def __init__(self, layout: Layout) -> None:
         self._layout = layout
         self._tables: dict[tuple[str, ...], dict[tuple[str, ...], tuple[dict[str, str], dict[str, str]]]] = {}
-        self.uses_time = False
-        """True when some partial key includes the time dimension (lookups then need it)."""
 
     def __bool__(self) -> bool:
         return bool(self._tables)
@@ -118,8 +111,6 @@ class PartialKeyAttributes:
     def add(self, key: dict[str, str], attributes: dict[str, str]) -> None:
         """Record attribute values (DSD attachment decides series vs observation) for a partial key."""
         dims = tuple(sorted(key))
-        if self._layout.time_id in key:
-            self.uses_time = True
         series: dict[str, str] = {}
         obs: dict[str, str] = {}
         for name, value in attributes.items():
@@ -192,13 +183,11 @@ def set_dataset_attribute(target: dict[str, str], name: str, value: str, locatio
 
 def structure_urn(kind: str, reference: str, location: Location) -> str:
     """URN of ``AGENCY:ID(VERSION)`` (version optional) for a dataflow, data structure or provision agreement."""
+    if kind not in _URN_CLASSES:
+        raise MessageError(f"Structure type '{kind}' is not dataflow, datastructure or dataprovision.", location)
     match = _REFERENCE.match(reference)
-    if match is None or kind not in _URN_CLASSES:
-        raise MessageError(
-            f"'{kind}' '{reference}' is not a structure reference of the form dataflow|datastructure|"
-            "dataprovision and AGENCY:ID(VERSION).",
-            location,
-        )
+    if match is None:
+        raise MessageError(f"'{reference}' is not a structure reference of the form AGENCY:ID(VERSION).", location)
     version = match["version"]
     text = f"{match['agency']}:{match['id']}" + (f"({version})" if version else "")
     return f"urn:sdmx:org.sdmx.infomodel.{_URN_CLASSES[kind]}={text}"

@@ -81,7 +81,7 @@ class _Structure:
             raise MessageError("The structure section must be an object.", Location(column=path))
 
         def level(group: str, name: str) -> list[_Component]:
-            items = (raw.get(group) or {}).get(name) or []
+            items = _members(_members(raw, group, path), name, f"{path}/{group}", list)
             return [_Component(c, f"{path}/{group}/{name}/{i}") for i, c in enumerate(items)]
 
         self.dataset_dims = level("dimensions", "dataSet")
@@ -111,6 +111,16 @@ def _structure_reference(links: Any) -> str | None:
         if link and (link.get("urn") or link.get("href")):
             return link.get("urn") or link.get("href")
     return None
+
+
+def _members(container: dict[str, Any], name: str, path: str, kind: type = dict) -> Any:
+    """``container[name]`` if it is a ``kind`` (an empty one if absent); anything else is malformed."""
+    value = container.get(name)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise MessageError(f"{name} must be {'an object' if kind is dict else 'an array'}.", Location(column=path))
+    return value
 
 
 def _elements(array: Any, start: int, count: int) -> list[Any]:
@@ -171,7 +181,7 @@ class _Reader:
         attrs = structure.dataset_attrs
         self._route(parts, attrs, _elements(dataset.get("attributes"), 0, len(attrs)), f"{path}/attributes")
         groups = PartialKeyAttributes(self.layout)
-        for key, values in (dataset.get("dimensionGroupAttributes") or {}).items():
+        for key, values in _members(dataset, "dimensionGroupAttributes", path).items():
             where = f"{path}/dimensionGroupAttributes/{key}"
             indexes = key.split(":")
             if len(indexes) != len(structure.all_dims):
@@ -218,20 +228,17 @@ class _Reader:
         for index, dataset in enumerate(datasets):
             structure, base, groups = self.dataset(index, dataset)
             path = f"/data/dataSets/{index}"
-            if "series" in dataset:
-                for skey, series in (dataset["series"] or {}).items():
-                    spath = f"{path}/series/{skey}"
-                    if not isinstance(series, dict):
-                        raise MessageError("A series must be an object.", Location(column=spath))
-                    sparts = Parts(base)
-                    self._keys(sparts, structure.series_dims, skey, spath)
-                    attrs = structure.series_attrs
-                    self._route(
-                        sparts, attrs, _elements(series.get("attributes"), 0, len(attrs)), f"{spath}/attributes"
-                    )
-                    for okey, array in (series.get("observations") or {}).items():
-                        yield self._observation(structure, sparts, groups, okey, array, f"{spath}/observations/{okey}")
-            for okey, array in (dataset.get("observations") or {}).items():
+            for skey, series in _members(dataset, "series", path).items():
+                spath = f"{path}/series/{skey}"
+                if not isinstance(series, dict):
+                    raise MessageError("A series must be an object.", Location(column=spath))
+                sparts = Parts(base)
+                self._keys(sparts, structure.series_dims, skey, spath)
+                attrs = structure.series_attrs
+                self._route(sparts, attrs, _elements(series.get("attributes"), 0, len(attrs)), f"{spath}/attributes")
+                for okey, array in _members(series, "observations", spath).items():
+                    yield self._observation(structure, sparts, groups, okey, array, f"{spath}/observations/{okey}")
+            for okey, array in _members(dataset, "observations", path).items():
                 yield self._observation(structure, base, groups, okey, array, f"{path}/observations/{okey}")
 
 

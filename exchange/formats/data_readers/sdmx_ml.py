@@ -84,7 +84,6 @@ class _Reader:
 
     def __init__(self, layout: Layout, message_tag: str) -> None:
         self.layout = layout
-        self.message_tag = message_tag
         self.dataset_tag = f"{message_tag.partition('}')[0]}}}DataSet"
         self.generic = _local(message_tag).startswith("Generic")
         self.structures: dict[str, tuple[str | None, str | None]] = {}
@@ -155,7 +154,8 @@ class _Reader:
                 if child.tag == G_ATTRIBUTES:
                     self.add_values(parts, child, "data set attributes")
         else:
-            items = [(k, v) for k, v in dataset.items() if k not in _DATASET_XML_ATTRIBUTES]
+            roles = self.layout.roles
+            items = [(k, v) for k, v in dataset.items() if k not in _DATASET_XML_ATTRIBUTES or k in roles]
             self.add(parts, items, "DataSet", location)
             self.add_comps(parts, dataset)
         self.dataset_parts = parts
@@ -188,7 +188,7 @@ class _Reader:
             if value.tag == G_VALUE:
                 cid, text = value.get("id"), value.get("value")
                 if cid is None or text is None:
-                    raise MessageError(f"{where}: a Value needs both id and value", Location(line=value.sourceline))
+                    raise MessageError(f"{where}: a Value needs both id and value.", Location(line=value.sourceline))
                 items.append((cid, text))
         self.add(parts, items, where, Location(line=container.sourceline))
 
