@@ -18,6 +18,7 @@ from sdmx.model import v21
 from exchange.formats.data_readers import read_data_message, sniff_format
 from exchange.formats.records import DataMessage, MessageError, ObservationRecord
 from exchange.structures.model import Component, DataStructure, Group, Ref, Representation
+from exchange.structures.readers import read_structures
 
 DATA = Path(__file__).resolve().parent / "data"
 MESSAGES = DATA / "messages"
@@ -108,40 +109,11 @@ def read(data: bytes | Path, dsd: DataStructure = DSD) -> tuple[DataMessage, lis
     return message, list(message.observations)
 
 
-def _sdg_from_sdmx1() -> DataStructure:
-    """Our DataStructure for IAEG-SDGs:SDG(1.14), mapped by hand from sdmx1's objects."""
-    dsd = sdmx.read_sdmx(SDG_DSD_FILE).structure["SDG"]
-
-    def rep(c: v21.Component) -> Representation | None:
-        enum = c.local_representation.enumerated if c.local_representation else None
-        return Representation(enumeration=Ref("codelist", enum.maintainer.id, enum.id, enum.version)) if enum else None
-
-    def concept(c: v21.Component) -> Ref:
-        return Ref("conceptscheme", "IAEG-SDGs", "CS_SDG", "1.0", item=c.id)
-
-    components = [
-        Component(d.id, "time_dimension" if isinstance(d, v21.TimeDimension) else "dimension", concept(d), rep(d),
-                  position=i + 1)
-        for i, d in enumerate(dsd.dimensions.components)
-    ]
-    n_dims = len(components) - 1
-    for a in dsd.attributes.components:
-        rel = a.related_to
-        if isinstance(rel, v21.PrimaryMeasureRelationship):
-            attachment = "observation"
-        elif isinstance(rel, v21.DimensionRelationship):
-            attachment = "series" if len(rel.dimensions) >= n_dims else "group"
-        else:
-            attachment = "dataset"
-        components.append(Component(a.id, "attribute", concept(a), rep(a), usage=a.usage_status.name,
-                                    attachment=attachment))
-    components += [Component(m.id, "measure", concept(m)) for m in dsd.measures.components]
-    return DataStructure(agency="IAEG-SDGs", id="SDG", version="1.14", components=components)
-
-
 @pytest.fixture(scope="module")
 def sdg() -> DataStructure:
-    return _sdg_from_sdmx1()
+    """IAEG-SDGs:SDG(1.14), read by the service's own structure reader."""
+    artefacts = read_structures(SDG_DSD_FILE.read_bytes())
+    return next(a for a in artefacts if isinstance(a, DataStructure) and a.id == "SDG")
 
 
 # -- real SDG samples --------------------------------------------------------------------------------------
