@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,22 @@ def test_structure_specific_groups_and_xml_attributes_tolerated() -> None:
         {"POP_GROUP_LB": "Dalit"},
     ]
     assert records[1].value is None and records[1].obs_attributes == {"OBS_STATUS": "O"}
+
+
+def test_series_without_observations_gives_a_record() -> None:
+    xml = _ss_message('<Group type="POPGRP" REF_AREA="NP" POP_GROUP="DALIT" POP_GROUP_LB="Dalit"/>\n'
+                      '<Series FREQ="A" REF_AREA="NP" POP_GROUP="DALIT" SEX="F" COMMENT_TS="revised"/>',
+                      dataset_attrs='ss:action="Delete"')
+    message, records = read(xml.encode())
+    assert message.action == "Delete"
+    assert [(r.key, r.time_period, r.value, r.series_attributes, r.location.line) for r in records] == [
+        (NP, None, None, {"COMMENT_TS": "revised", "POP_GROUP_LB": "Dalit"}, 6)
+    ]
+    generic = re.sub(r"<generic:Obs>.*?</generic:Obs>\s*", "", (MESSAGES / "generic_21.xml").read_text(), flags=re.S)
+    records = read(generic.encode())[1]
+    assert [(r.key, r.time_period, r.value, r.series_attributes) for r in records] == [
+        (NP, None, None, NP_SERIES), (BD, None, None, BD_SERIES), (KE, None, None, KE_SERIES)
+    ]
 
 
 def test_unknown_xml_attribute_is_reported_with_its_line() -> None:

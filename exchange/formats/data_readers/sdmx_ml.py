@@ -5,6 +5,8 @@ observations for dimensionAtObservation=AllDimensions), SDMX-ML 2.1 ``StructureS
 ``StructureSpecificTimeSeriesData`` and SDMX-ML 3.0 ``StructureSpecificData`` (any dimension at the
 observation level, groups, 3.0 ``Atts`` and ``Comp`` elements). Only ``end`` events are used; every
 ``Obs``/``Series``/``Group`` is cleared and its processed siblings deleted, so memory stays flat.
+A series without observations (attribute values only, or a deletion) gives one record without time
+period and value, so that nothing in the message goes unseen.
 """
 
 from __future__ import annotations
@@ -286,6 +288,15 @@ class _Reader:
                 dataset = elem.getparent()
                 if dataset is not self.dataset:
                     self.enter_dataset(dataset)
+                if elem is not parent_seen:  # a series without observations (attributes only, or a deletion)
+                    parts = Parts(self.dataset_parts)
+                    self.add(parts, elem.items(), "Series", Location(line=elem.sourceline))
+                    self.add_comps(parts, elem)
+                    if groups:
+                        groups.apply(parts.key, parts.series, parts.obs)
+                    yield ObservationRecord(
+                        parts.key, parts.time, None, parts.obs, parts.series, Location(line=elem.sourceline)
+                    )
                 elem.clear()
                 while elem.getprevious() is not None:
                     del dataset[0]
@@ -367,6 +378,16 @@ class _Reader:
                 dataset = elem.getparent()
                 if dataset is not self.dataset:
                     self.enter_dataset(dataset)
+                if elem is not parent_seen:  # a series without observations (attributes only, or a deletion)
+                    parts = Parts(self.dataset_parts)
+                    for child in elem:
+                        if child.tag in (G_SERIES_KEY, G_ATTRIBUTES):
+                            self.add_values(parts, child, "Series")
+                    if groups:
+                        groups.apply(parts.key, parts.series, parts.obs)
+                    yield ObservationRecord(
+                        parts.key, parts.time, None, parts.obs, parts.series, Location(line=elem.sourceline)
+                    )
                 elem.clear()
                 while elem.getprevious() is not None:
                     del dataset[0]
