@@ -72,5 +72,5 @@ def test_fetch_one_code_of_cl_area(client: sdmx.Client, server: str) -> None:
 
 
 def test_list_dataflows(client: sdmx.Client) -> None:
-    message = client.dataflow()
+    message = client.dataflow(agency_id="all")
     assert {"DF_LNOB", "DF_SDG_LNOB", "DF_SDG_GLC", "DF_SDG_GLH"} <= set(message.dataflow)
