@@ -815,3 +815,38 @@ def test_partnership_structures_render_valid(path: Path, fmt: str, detail: str) 
 @cache
 def _read_file(path: Path) -> list[Artefact]:
     return read_structures(path.read_bytes())
+
+
+@pytest.mark.parametrize("fmt", FORMAT_NAMES)
+def test_text_formats_keep_only_what_each_context_allows(fmt: str) -> None:
+    facets = {
+        "isSequence": "true",
+        "interval": "1",
+        "startValue": "1",
+        "endValue": "9",
+        "timeInterval": "P1Y",
+        "startTime": "2000",
+        "endTime": "2030",
+        "minLength": "1",
+        "maxLength": "9",
+        "minValue": "0.5",
+        "maxValue": "99",
+        "decimals": "2",
+        "pattern": "[A-Z]+",
+        "isMultiLingual": "false",
+    }
+    anything = TextFormat("XHTML", facets)
+    dsd = data_structure()
+    for component in dsd.components:
+        if component.role != "measure":
+            component.representation = Representation(
+                component.representation and component.representation.enumeration, anything
+            )
+    dsd.components[0].representation = Representation(text_format=TextFormat("GeospatialInformation", facets))
+    scheme = concept_scheme()
+    scheme.items[0].core_representation = Representation(_cl("CL_FREQ"), anything)
+    msd = metadata_structure()
+    msd.attributes[0].representation = Representation(text_format=anything)
+    data = render(fmt, [dsd, scheme, msd])
+    validate(fmt, data)
+    assert b"P1Y" in data and b"[A-Z]+" in data

@@ -329,6 +329,8 @@ _FACETS = (
     "pattern",
     "isMultiLingual",
 )
+_NUMERIC_FACETS = frozenset({"interval", "startValue", "endValue", "minValue", "maxValue"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _CONTEXT_FACETS = {
     "basic": frozenset(_FACETS),
     "simple": frozenset(_FACETS) - {"isMultiLingual"},
@@ -340,15 +342,18 @@ _CONTEXT_FACETS = {
 def text_format(fmt: TextFormat | None, context: TextContext, v3: bool) -> tuple[str | None, dict[str, str]]:
     """The data type and facets (SDMX-ML names, canonical order) a text format may state in ``context``.
 
-    Types and facets the context does not allow are dropped (the schema default applies); the time
-    dimension always gets a time type.
+    Types and facets the context does not allow are dropped (the schema default applies), as are
+    fractional bounds of coded formats; the time dimension always gets a time type.
     """
     text_type = fmt.text_type if fmt else None
     if text_type not in _context_types(context, v3):
         text_type = "ObservationalTimePeriod" if context == "time" else None
     facets = fmt.facets if fmt else {}
     allowed = _CONTEXT_FACETS[context]
-    return text_type, {f: facets[f] for f in _FACETS if f in facets and f in allowed}
+    kept = {f: facets[f] for f in _FACETS if f in facets and f in allowed}
+    if context == "coded":  # coded formats take whole numbers only
+        kept = {f: v for f, v in kept.items() if f not in _NUMERIC_FACETS or _INTEGER.fullmatch(v)}
+    return text_type, kept
 
 
 def _context_types(context: TextContext, v3: bool) -> frozenset[str]:
