@@ -17,7 +17,7 @@ from api.negotiation import MediaOption, negotiate
 from api.uploads import read_body
 from exchange.db import session_scope
 from exchange.formats.records import MessageError
-from exchange.formats.structure_message import Header, render_structures
+from exchange.formats.structure_message import Header, NotRepresentable, render_structures
 from exchange.store.schema import AuditEntry
 from exchange.structures.query import (
     V1_EMPTY_RESOURCES,
@@ -95,7 +95,14 @@ def _respond(request: Request, query: StructureQuery, api: str) -> Response:
     headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True), "Vary": "Accept"}
     if _not_modified(request, etag, last_modified):
         return Response(status_code=304, headers=headers)
-    body = render_structures(option.key, entries, header)
+    try:
+        body = render_structures(option.key, entries, header)
+    except NotRepresentable as exc:
+        raise SdmxError(
+            406,
+            f"The result cannot be expressed in {option.content_type.split(';')[0]} "
+            f"version {option.version}: {exc}. Ask for another format.",
+        ) from exc
     return Response(body, media_type=option.content_type, headers=headers)
 
 

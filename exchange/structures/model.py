@@ -189,7 +189,7 @@ class Artefact(msgspec.Struct, tag_field="type", omit_defaults=True, kw_only=Tru
 
     @property
     def type(self) -> str:
-        return msgspec.inspect.type_info(type(self)).tag  # type: ignore[attr-defined]
+        return type(self).__struct_config__.tag  # type: ignore[return-value]
 
     @property
     def ref(self) -> Ref:
