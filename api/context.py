@@ -30,7 +30,7 @@ class ServiceContext:
         with session_scope(self.engine) as session:
             state = session.get(RegistryState, 1)
             moment = state.updated_at if state else datetime(2020, 1, 1, tzinfo=UTC)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def registry(self) -> Registry:
         """The registry snapshot, reloaded when another process or request changed the structures."""
