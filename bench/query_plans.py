@@ -25,8 +25,18 @@ from sqlalchemy.engine import make_url
 from exchange.config import Settings
 from exchange.store.queries import matching_series, observations_in_snapshot
 
-SERIES = ["SI_COV_DISAB", "SP_ACS_BSRVH2O", "SE_TOT_CPLR", "EN_LND_SLUM", "SH_ACS_UNHC", "SP_ACS_BSRVSAN",
-          "SG_REG_BRTH", "IT_MOB_OWN", "SI_COV_SOCAST", "EG_ACS_ELEC"]
+SERIES = [
+    "SI_COV_DISAB",
+    "SP_ACS_BSRVH2O",
+    "SE_TOT_CPLR",
+    "EN_LND_SLUM",
+    "SH_ACS_UNHC",
+    "SP_ACS_BSRVSAN",
+    "SG_REG_BRTH",
+    "IT_MOB_OWN",
+    "SI_COV_SOCAST",
+    "EG_ACS_ELEC",
+]
 AREAS = ["404", "524", "356", "50", "704", "454", "208"]
 SEXES = ["_T", "F", "M"]
 AGES = ["_T", "Y15T24", "Y_GE60", "Y_GE65"]
@@ -42,7 +52,12 @@ def build(url: str, observations: int) -> int:
     prepare_database(Settings(database_url=url))
     engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
     series_needed = observations // len(YEARS)
-    keys = itertools.islice(itertools.product(SERIES, AREAS, SEXES, AGES, GROUPS, SUBNATIONAL), series_needed)
+    keys = [
+        ["A", "N", series, area, sex, age, *["_T"] * 9, group, sub]
+        for series, area, sex, age, group, sub in itertools.islice(
+            itertools.product(SERIES, AREAS, SEXES, AGES, GROUPS, SUBNATIONAL), series_needed
+        )
+    ]
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -57,27 +72,36 @@ def build(url: str, observations: int) -> int:
             f"VALUES ({dataset_id}, 1, 'published', 'replace', now(), now(), 'bench', '', '', '', 0, 0, '{{}}')"
         )
         started = time.perf_counter()
-        with cursor.copy("COPY series (id, dataset_id, series_key) FROM STDIN") as series_copy, cursor.copy(
-            "COPY series_dimension (series_id, position, dataset_id, value) FROM STDIN"
-        ) as dim_copy:
-            for sid, (series, area, sex, age, group, sub) in enumerate(keys, start=1):
-                key = ["A", "N", series, area, sex, age, "_T", "_T", "_T", "_T", "_T", "_T", "_T", "_T", "_T",
-                       group, sub]
-                series_copy.write_row((sid, dataset_id, ".".join(key)))
+        with cursor.copy("COPY series (id, dataset_id, series_key) FROM STDIN") as copy:
+            for sid, key in enumerate(keys, start=1):
+                copy.write_row((sid, dataset_id, ".".join(key)))
+        with cursor.copy("COPY series_dimension (series_id, position, dataset_id, value) FROM STDIN") as copy:
+            for sid, key in enumerate(keys, start=1):
                 for position, value in enumerate(key):
-                    dim_copy.write_row((sid, position, dataset_id, value))
+                    copy.write_row((sid, position, dataset_id, value))
         attrs = '{"OBS_STATUS":"A","UNIT_MULT":"0"}'
         with cursor.copy(
             "COPY observation (series_id, time_period, period_start, period_end, obs_value, attributes, "
             "from_release) FROM STDIN"
-        ) as obs_copy:
+        ) as copy:
             for sid in range(1, series_needed + 1):
                 for year in YEARS:
-                    obs_copy.write_row((sid, str(year), datetime(year, 1, 1), datetime(year + 1, 1, 1),
-                                        (sid * 7 + year) % 1000 / 10, attrs, 1))
+                    copy.write_row(
+                        (
+                            sid,
+                            str(year),
+                            datetime(year, 1, 1),
+                            datetime(year + 1, 1, 1),
+                            (sid * 7 + year) % 1000 / 10,
+                            attrs,
+                            1,
+                        )
+                    )
         raw.commit()
-        print(f"loaded {series_needed * len(YEARS):,} observations in {series_needed:,} series "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"loaded {series_needed * len(YEARS):,} observations in {series_needed:,} series "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         cursor.execute("ANALYZE")
         raw.commit()
     finally:
@@ -114,12 +138,21 @@ def main() -> None:
         with engine.connect() as conn:
             total = conn.execute(text("SELECT count(*) FROM observation")).scalar()
         cases = [
-            ("One series by full key", {2: ["SE_TOT_CPLR"], 3: ["404"], 4: ["F"], 5: ["Y15T24"], 15: ["PWD"],
-                                        16: ["KE-30"]}, None),
-            ("Partial key: SERIES=SI_COV_DISAB, SEX=F+M, POP_GROUP=PWD, rest wildcard",
-             {2: ["SI_COV_DISAB"], 4: ["F", "M"], 15: ["PWD"]}, None),
-            ("Partial key with time range 2020–2022: REF_AREA=524, SUBNATIONAL=NP-P2",
-             {3: ["524"], 16: ["NP-P2"]}, (datetime(2020, 1, 1), datetime(2023, 1, 1))),
+            (
+                "One series by full key",
+                {2: ["SE_TOT_CPLR"], 3: ["404"], 4: ["F"], 5: ["Y15T24"], 15: ["PWD"], 16: ["KE-30"]},
+                None,
+            ),
+            (
+                "Partial key: SERIES=SI_COV_DISAB, SEX=F+M, POP_GROUP=PWD, rest wildcard",
+                {2: ["SI_COV_DISAB"], 4: ["F", "M"], 15: ["PWD"]},
+                None,
+            ),
+            (
+                "Partial key with time range 2020–2022: REF_AREA=524, SUBNATIONAL=NP-P2",
+                {3: ["524"], 16: ["NP-P2"]},
+                (datetime(2020, 1, 1), datetime(2023, 1, 1)),
+            ),
         ]
         lines = [
             "# Key queries on 10 million observations",
@@ -137,9 +170,20 @@ def main() -> None:
             start, end = period or (None, None)
             obs_plan, obs_ms = explain(engine, observations_in_snapshot(ids, 1, start, end))
             print(f"{title}: {len(ids)} series, series {series_ms:.1f} ms, observations {obs_ms:.1f} ms")
-            lines += [f"## {title}", "", f"{len(ids):,} series; median {series_ms:.1f} ms (series) + "
-                      f"{obs_ms:.1f} ms (observations).", "", "```", series_plan, "```", "", "```", obs_plan, "```",
-                      ""]
+            lines += [
+                f"## {title}",
+                "",
+                f"{len(ids):,} series; median {series_ms:.1f} ms (series) + {obs_ms:.1f} ms (observations).",
+                "",
+                "```",
+                series_plan,
+                "```",
+                "",
+                "```",
+                obs_plan,
+                "```",
+                "",
+            ]
         args.output.write_text("\n".join(lines))
         print(f"wrote {args.output}")
     finally:
