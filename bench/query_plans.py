@@ -164,9 +164,9 @@ def main() -> None:
             "",
         ]
         for title, key, period in cases:
-            series_plan, series_ms = explain(engine, matching_series([dataset], key))
+            series_plan, series_ms = explain(engine, matching_series([dataset], key, 17))
             with engine.connect() as conn:
-                ids = [r.id for r in conn.execute(matching_series([dataset], key))]
+                ids = [r.id for r in conn.execute(matching_series([dataset], key, 17))]
             start, end = period or (None, None)
             obs_plan, obs_ms = explain(engine, observations_in_snapshot(ids, 1, start, end))
             print(f"{title}: {len(ids)} series, series {series_ms:.1f} ms, observations {obs_ms:.1f} ms")

@@ -45,7 +45,7 @@ def demo_datasets(engine) -> list[int]:  # type: ignore[no-untyped-def]
 
 def test_partial_key_uses_the_series_dimension_index(engine) -> None:
     # SERIES=SI_COV_DISAB (position 2), SEX=F or M (position 4), POP_GROUP=PWD (position 15); rest wildcards.
-    query = matching_series(demo_datasets(engine), {2: ["SI_COV_DISAB"], 4: ["F", "M"], 15: ["PWD"]})
+    query = matching_series(demo_datasets(engine), {2: ["SI_COV_DISAB"], 4: ["F", "M"], 15: ["PWD"]}, 17)
     plan = explain(engine, query)
     assert "ix_series_dimension_lookup" in plan, plan
     with engine.connect() as conn:
@@ -55,7 +55,7 @@ def test_partial_key_uses_the_series_dimension_index(engine) -> None:
 
 def test_time_range_reads_observations_by_series_index(engine) -> None:
     with engine.connect() as conn:
-        series_ids = [r.id for r in conn.execute(matching_series(demo_datasets(engine), {2: ["SE_TOT_CPLR"]}))]
+        series_ids = [r.id for r in conn.execute(matching_series(demo_datasets(engine), {2: ["SE_TOT_CPLR"]}, 17))]
     query = observations_in_snapshot(series_ids[:50], release=1, start=datetime(2020, 1, 1), end=datetime(2023, 1, 1))
     plan = explain(engine, query)
     assert "ix_observation_series" in plan, plan

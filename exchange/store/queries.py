@@ -10,18 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import product
+from math import prod
 
 from sqlalchemy import Select, and_, or_, select
 
 from exchange.store.schema import Observation, Series, SeriesDimension
 
+EXACT_KEYS_LIMIT = 500
+"""A fully specified key expanding to at most this many series keys is looked up by key string."""
 
-def matching_series(dataset_ids: Sequence[int], key: Mapping[int, Sequence[str]]) -> Select:
+
+def matching_series(dataset_ids: Sequence[int], key: Mapping[int, Sequence[str]], dimension_count: int) -> Select:
     """Series of the datasets whose dimension at each given position has one of the given codes.
 
-    Positions not in ``key`` are wildcards.
+    Positions not in ``key`` are wildcards. A key that names every dimension (with few OR-ed codes) is
+    answered from the unique (dataset, series_key) index instead.
     """
     query = select(Series.id, Series.dataset_id, Series.series_key).where(Series.dataset_id.in_(dataset_ids))
+    if len(key) == dimension_count and prod(len(codes) for codes in key.values()) <= EXACT_KEYS_LIMIT:
+        keys = [".".join(codes) for codes in product(*(key[p] for p in range(dimension_count)))]
+        return query.where(Series.series_key.in_(keys))
     for position, codes in sorted(key.items()):
         query = query.where(
             Series.id.in_(
