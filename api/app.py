@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import structures
+from api import data, structures
 from api.context import ServiceContext
 from api.errors import SdmxError, error_response
 from exchange import __version__
@@ -57,5 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry = app.state.service.registry()
         return {"status": "ok", "version": __version__, "artefacts": len(registry.all())}
 
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.include_router(data.router)
     app.include_router(structures.router)
     return app

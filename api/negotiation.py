@@ -29,6 +29,7 @@ class _Accepted:
     version: str | None
     q: float
     order: int
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def parse_accept(header: str) -> list[_Accepted]:
@@ -41,6 +42,7 @@ def parse_accept(header: str) -> list[_Accepted]:
             continue
         main, sub = media.split("/", 1)
         q, version = 1.0, None
+        params: list[tuple[str, str]] = []
         for param in pieces[1:]:
             name, _, value = param.partition("=")
             name, value = name.strip().lower(), value.strip().strip('"')
@@ -51,8 +53,10 @@ def parse_accept(header: str) -> list[_Accepted]:
                     q = 0.0
             elif name == "version":
                 version = value
+            elif name:
+                params.append((name, value))
         if q > 0:
-            entries.append(_Accepted(main, sub, version, q, order))
+            entries.append(_Accepted(main, sub, version, q, order, tuple(params)))
     specificity = {True: 0, False: 1}
     return sorted(entries, key=lambda e: (-e.q, specificity[e.type == "*"] + specificity[e.subtype == "*"], e.order))
 
@@ -75,23 +79,35 @@ def negotiate(
     ``generic`` maps plain media types (``application/xml``, ``application/json``, ``text/csv``…) to
     the option served for them.
     """
+    return negotiate_with_params(accept, format_param, options, default, generic)[0]
+
+
+def negotiate_with_params(
+    accept: str | None,
+    format_param: str | None,
+    options: list[MediaOption],
+    default: MediaOption,
+    generic: dict[str, MediaOption],
+) -> tuple[MediaOption, dict[str, str]]:
+    """Like :func:`negotiate`, also returning the chosen media range's parameters (e.g. ``labels``)."""
     if format_param:
         wanted = format_param.strip().lower()
         for option in options:
             if wanted in option.format_names:
-                return option
+                return option, {}
         names = sorted({n for o in options for n in o.format_names})
         raise SdmxError(406, f"Unknown format '{format_param}'. Use one of: {', '.join(names)}")
     if not accept or not accept.strip():
-        return default
+        return default, {}
     for entry in parse_accept(accept):
         media = f"{entry.type}/{entry.subtype}"
+        params = dict(entry.params)
         if media in ("*/*", f"{entry.type}/*") and (entry.type == "*" or default.media_type.startswith(entry.type)):
-            return default
+            return default, {}
         for option in options:
             if option.media_type == media and _version_matches(entry.version, option.version):
-                return option
+                return option, params
         if media in generic:
-            return generic[media]
+            return generic[media], params
     offered = ", ".join(o.content_type.split("; charset")[0] for o in options)
     raise SdmxError(406, f"None of the requested media types can be produced. Available: {offered}")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.caching import make_etag, not_modified, validator_headers
 from api.context import require_token, service
 from api.errors import SdmxError, bad_request, not_found
 from api.negotiation import MediaOption, negotiate
@@ -84,16 +83,10 @@ def _respond(request: Request, query: StructureQuery, api: str) -> Response:
     if not entries:
         raise not_found("No structures match the query")
     header = Header(id=f"IREF{uuid.uuid4().hex[:12].upper()}", prepared=datetime.now(UTC).replace(microsecond=0))
-    etag = (
-        '"'
-        + hashlib.sha256(
-            f"{registry.revision}|{request.url.path}|{sorted(request.query_params.items())}|{option.key}".encode()
-        ).hexdigest()[:32]
-        + '"'
-    )
+    etag = make_etag(registry.revision, request.url.path, sorted(request.query_params.items()), option.key)
     last_modified = service(request).registry_updated_at()
-    headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True), "Vary": "Accept"}
-    if _not_modified(request, etag, last_modified):
+    headers = validator_headers(etag, last_modified, "Accept")
+    if not_modified(request, etag, last_modified):
         return Response(status_code=304, headers=headers)
     try:
         body = render_structures(option.key, entries, header)
@@ -104,19 +97,6 @@ def _respond(request: Request, query: StructureQuery, api: str) -> Response:
             f"version {option.version}: {exc}. Ask for another format.",
         ) from exc
     return Response(body, media_type=option.content_type, headers=headers)
-
-
-def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag in [t.strip() for t in if_none_match.split(",")] or if_none_match.strip() == "*"
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            return last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 @router.get("/sdmx/v1/{resource}", tags=["structure (REST 1.5)"])

@@ -19,6 +19,7 @@ class Settings:
     port: int = field(default_factory=lambda: int(_env("PORT", "8000")))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "info").lower())
     max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))))
+    max_response_observations: int = field(default_factory=lambda: int(_env("MAX_RESPONSE_OBSERVATIONS", "5000000")))
     workers: int = field(default_factory=lambda: int(_env("WORKERS", "1")))
 
     @property

@@ -89,7 +89,9 @@ def parse_timestamp(name: str, text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "+").replace("Z", "+00:00"))
     except ValueError as exc:
-        raise QuerySyntaxError(f"{name} must be an ISO 8601 date-time, e.g. 2025-01-31T12:00:00Z, not '{text}'") from exc
+        raise QuerySyntaxError(
+            f"{name} must be an ISO 8601 date-time, e.g. 2025-01-31T12:00:00Z, not '{text}'"
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -1,0 +1,362 @@
+"""SDMX REST data endpoints: REST 1.5 ``/data/{flow}/{key}/{provider}`` and REST 2.x
+``/data/{context}/{agency}/{id}/{version}/{key}``, streamed in every supported format."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import chain
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from api.caching import make_etag, not_modified, validator_headers
+from api.context import service
+from api.errors import SdmxError, bad_request, not_found
+from api.negotiation import MediaOption, negotiate_with_params
+from exchange.formats.data_message import WriteOptions
+from exchange.formats.data_writers import WRITERS
+from exchange.query.engine import DataQueryEngine
+from exchange.query.filters import fold_equalities
+from exchange.query.params import (
+    DataQuery,
+    QuerySyntaxError,
+    parse_component_filter,
+    parse_key,
+    parse_period_bound,
+    parse_positive_int,
+    parse_timestamp,
+)
+from exchange.refs import RefError, parse_flow_ref
+from exchange.structures.model import Dataflow
+from exchange.structures.query import StructureQuery, match_artefacts
+
+router = APIRouter()
+
+DATA_OPTIONS = {
+    "generic21": MediaOption("generic21", "application/vnd.sdmx.genericdata+xml", "2.1", ("genericdata",)),
+    "generic21ts": MediaOption(
+        "generic21ts", "application/vnd.sdmx.generictimeseriesdata+xml", "2.1", ("generictimeseriesdata",)
+    ),
+    "ss21": MediaOption("ss21", "application/vnd.sdmx.structurespecificdata+xml", "2.1", ("structurespecificdata",)),
+    "ss21ts": MediaOption(
+        "ss21ts",
+        "application/vnd.sdmx.structurespecifictimeseriesdata+xml",
+        "2.1",
+        ("structurespecifictimeseriesdata",),
+    ),
+    "ml30": MediaOption("ml30", "application/vnd.sdmx.data+xml", "3.0.0", ("sdmx-ml-3.0", "xml30")),
+    "json10": MediaOption("json10", "application/vnd.sdmx.data+json", "1.0.0", ("jsondata", "sdmx-json-1.0")),
+    "json20": MediaOption("json20", "application/vnd.sdmx.data+json", "2.0.0", ("sdmx-json-2.0", "json20")),
+    "csv10": MediaOption("csv10", "application/vnd.sdmx.data+csv", "1.0.0", ("csvfile", "sdmx-csv-1.0")),
+    "csv20": MediaOption("csv20", "application/vnd.sdmx.data+csv", "2.0.0", ("csv", "sdmx-csv-2.0")),
+}
+_GENERIC = {
+    "v1": {"application/xml": "generic21", "text/xml": "generic21", "application/json": "json10", "text/csv": "csv10"},
+    "v2": {"application/xml": "ml30", "text/xml": "ml30", "application/json": "json20", "text/csv": "csv20"},
+}
+_DEFAULT = {"v1": "generic21", "v2": "json20"}
+_TIME_SERIES_ONLY = {"generic21ts", "ss21ts"}
+V1_PARAMS = {
+    "startPeriod",
+    "endPeriod",
+    "updatedAfter",
+    "firstNObservations",
+    "lastNObservations",
+    "dimensionAtObservation",
+    "detail",
+    "includeHistory",
+    "format",
+    "labels",
+    "timeFormat",
+}
+V2_PARAMS = {
+    "updatedAfter",
+    "firstNObservations",
+    "lastNObservations",
+    "dimensionAtObservation",
+    "attributes",
+    "measures",
+    "includeHistory",
+    "offset",
+    "limit",
+    "sort",
+    "asOf",
+    "format",
+    "labels",
+    "timeFormat",
+}
+_FILTER_PARAM = re.compile(r"^c\[([A-Za-z][A-Za-z0-9_\-]*)\]$")
+
+
+def _check_params(request: Request, allowed: set[str], filters: bool) -> None:
+    unknown = sorted(
+        name for name in request.query_params if name not in allowed and not (filters and _FILTER_PARAM.match(name))
+    )
+    if unknown:
+        raise bad_request(
+            f"Unknown query parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}"
+            + (" and c[COMPONENT]" if filters else "")
+        )
+    for name in request.query_params:
+        if len(request.query_params.getlist(name)) > 1:
+            raise bad_request(f"Query parameter {name} is given more than once")
+
+
+def _bool(name: str, value: str | None) -> bool:
+    if value in (None, "false"):
+        return False
+    if value == "true":
+        return True
+    raise bad_request(f"{name} must be true or false, not '{value}'")
+
+
+def _common(request: Request, query: DataQuery) -> None:
+    params = request.query_params
+    if "updatedAfter" in params:
+        query.updated_after = parse_timestamp("updatedAfter", params["updatedAfter"])
+    if "firstNObservations" in params:
+        query.first_n = parse_positive_int("firstNObservations", params["firstNObservations"])
+    if "lastNObservations" in params:
+        query.last_n = parse_positive_int("lastNObservations", params["lastNObservations"])
+    if "dimensionAtObservation" in params:
+        query.dimension_at_observation = params["dimensionAtObservation"]
+    query.include_history = _bool("includeHistory", params.get("includeHistory"))
+    if query.include_history:
+        raise SdmxError(
+            501,
+            "includeHistory is not available yet: query a past state with asOf (REST 2.x) or "
+            "the changes since a date with updatedAfter.",
+        )
+
+
+@router.get("/sdmx/v1/data/{flow_ref}", tags=["data (REST 1.5)"])
+@router.get("/sdmx/v1/data/{flow_ref}/{key}", tags=["data (REST 1.5)"])
+@router.get("/sdmx/v1/data/{flow_ref}/{key}/{provider_ref}", tags=["data (REST 1.5)"])
+def data_v1(request: Request, flow_ref: str, key: str = "all", provider_ref: str = "all") -> Response:
+    """SDMX REST 1.5 data query."""
+    _check_params(request, V1_PARAMS, filters=False)
+    option, media_params = _choose(request, "v1")
+    flow = _flow_v1(request, flow_ref)
+    registry = service(request).registry()
+    dsd = registry.structure_of(flow)
+    params = request.query_params
+    try:
+        query = DataQuery(key=parse_key(key, dsd, "+"), providers=_providers(provider_ref, "+"))
+        if "startPeriod" in params:
+            query.start = parse_period_bound(params["startPeriod"], end=False)
+        if "endPeriod" in params:
+            query.end = parse_period_bound(params["endPeriod"], end=True)
+        detail = params.get("detail", "full")
+        if detail not in ("full", "dataonly", "serieskeysonly", "nodata"):
+            raise QuerySyntaxError(f"Unknown detail '{detail}' (use full, dataonly, serieskeysonly or nodata)")
+        query.detail = detail  # type: ignore[assignment]
+        _common(request, query)
+    except QuerySyntaxError as exc:
+        raise bad_request(str(exc)) from exc
+    return _answer(request, "v1", flow, query, option, media_params)
+
+
+@router.get("/sdmx/v2/data/{context}/{agency_id}/{resource_id}/{version}", tags=["data (REST 2.x)"])
+@router.get("/sdmx/v2/data/{context}/{agency_id}/{resource_id}/{version}/{key}", tags=["data (REST 2.x)"])
+def data_v2(request: Request, context: str, agency_id: str, resource_id: str, version: str, key: str = "*") -> Response:
+    """SDMX REST 2.x data query."""
+    _check_params(request, V2_PARAMS, filters=True)
+    option, media_params = _choose(request, "v2")
+    if context != "dataflow":
+        if context in ("datastructure", "provisionagreement"):
+            raise SdmxError(501, f"Data are published per dataflow; query /data/dataflow/… instead of {context}.")
+        raise bad_request(f"Unknown context '{context}' (use dataflow, datastructure or provisionagreement)")
+    flow = _flow_v2(request, agency_id, resource_id, version)
+    dsd = service(request).registry().structure_of(flow)
+    params = request.query_params
+    try:
+        query = DataQuery(key=parse_key(key, dsd, ","))
+        filters = tuple(
+            parse_component_filter(match.group(1), params[name])
+            for name in params
+            if (match := _FILTER_PARAM.match(name))
+        )
+        query.key, query.filters = fold_equalities(filters, dsd, query.key)
+        _common(request, query)
+        if "asOf" in params:
+            query.as_of = parse_timestamp("asOf", params["asOf"])
+            if query.updated_after and query.updated_after > query.as_of:
+                raise QuerySyntaxError("updatedAfter is later than asOf")
+        if "offset" in params:
+            query.offset = int(params["offset"]) if params["offset"].isdigit() else -1
+            if query.offset < 0:
+                raise QuerySyntaxError("offset must be a non-negative integer")
+        if "limit" in params:
+            query.limit = parse_positive_int("limit", params["limit"])
+        if params.get("sort", "series_key") not in ("series_key", "series_key:asc"):
+            raise SdmxError(501, "Only sort=series_key (ascending, the default order) is supported.")
+        _attributes_and_measures(query, params.get("attributes", "dsd"), params.get("measures", "all"), dsd)
+    except QuerySyntaxError as exc:
+        raise bad_request(str(exc)) from exc
+    return _answer(request, "v2", flow, query, option, media_params)
+
+
+def _attributes_and_measures(query: DataQuery, attributes: str, measures: str, dsd) -> None:  # type: ignore[no-untyped-def]
+    levels = {"dataset": ("dataset",), "series": ("series", "group"), "obs": ("observation",)}
+    wanted = attributes.split(",")
+    if wanted in (["dsd"], ["all"]):
+        query.attributes = None
+    elif wanted == ["none"]:
+        query.attributes = ()
+    else:
+        ids: list[str] = []
+        known = {a.id: a for a in dsd.attributes}
+        for item in wanted:
+            if item in levels:
+                ids += [a.id for a in dsd.attributes if a.attachment in levels[item]]
+            elif item in known:
+                ids.append(item)
+            elif item == "msd":
+                continue
+            else:
+                raise QuerySyntaxError(f"attributes: '{item}' is neither a keyword nor an attribute of {dsd.ref}")
+        query.attributes = tuple(dict.fromkeys(ids))
+    measure_ids = {m.id for m in dsd.measures}
+    if measures == "none":
+        query.measures = False
+    elif measures != "all" and not set(measures.split(",")) <= measure_ids:
+        raise QuerySyntaxError(f"measures: use all, none or {', '.join(sorted(measure_ids))}")
+
+
+def _choose(request: Request, api: str) -> tuple[MediaOption, dict[str, str]]:
+    generic = {media: DATA_OPTIONS[key] for media, key in _GENERIC[api].items()}
+    return negotiate_with_params(
+        request.headers.get("accept"),
+        request.query_params.get("format"),
+        list(DATA_OPTIONS.values()),
+        DATA_OPTIONS[_DEFAULT[api]],
+        generic,
+    )
+
+
+def _flow_v1(request: Request, flow_ref: str) -> Dataflow:
+    registry = service(request).registry()
+    try:
+        return registry.dataflow(parse_flow_ref(flow_ref, registry))
+    except RefError as exc:
+        raise not_found(str(exc)) from exc
+
+
+def _flow_v2(request: Request, agency: str, resource_id: str, version: str) -> Dataflow:
+    registry = service(request).registry()
+    query = StructureQuery(
+        types=("dataflow",),
+        agencies=None if agency == "*" else tuple(agency.split(",")),
+        ids=None if resource_id == "*" else tuple(resource_id.split(",")),
+        versions=tuple(version.split(",")),
+    )
+    flows = [f for f in match_artefacts(registry, query) if isinstance(f, Dataflow)]
+    if not flows:
+        raise SdmxError(404, f"No dataflow {agency}:{resource_id}({version})")
+    if len(flows) > 1:
+        names = ", ".join(str(f.ref) for f in flows)
+        raise SdmxError(501, f"The query matches several dataflows ({names}); query them one at a time.")
+    return flows[0]
+
+
+def _providers(text: str, separator: str) -> tuple[tuple[str | None, str], ...] | None:
+    if text in ("all", "*"):
+        return None
+    providers: list[tuple[str | None, str]] = []
+    for part in text.split(separator):
+        agency, _, provider = part.rpartition(",")
+        if not provider:
+            raise QuerySyntaxError(f"'{text}' is not a provider reference")
+        providers.append((agency or None, provider))
+    return tuple(providers)
+
+
+def _answer(
+    request: Request, api: str, flow: Dataflow, query: DataQuery, option: MediaOption, media_params: dict[str, str]
+) -> Response:
+    context = service(request)
+    engine = DataQueryEngine(context.engine, context.registry())
+    if option.key in _TIME_SERIES_ONLY and query.dimension_at_observation != "TIME_PERIOD":
+        raise SdmxError(406, f"{option.media_type} carries time series only; use dimensionAtObservation=TIME_PERIOD")
+    try:
+        limit = context.settings.max_response_observations
+        if limit and engine.count(flow, query) > limit:
+            raise SdmxError(
+                413,
+                f"The query would return more than {limit:,} observations. Narrow it with a more specific key, "
+                "startPeriod/endPeriod (or c[TIME_PERIOD]), lastNObservations or a provider.",
+                510,
+            )
+        result = engine.run(flow, query)
+    except QuerySyntaxError as exc:
+        raise bad_request(str(exc)) from exc
+    first = next(result.blocks, None) if result is not None else None
+    if result is None or first is None:
+        if api == "v2":
+            return Response(status_code=204)
+        raise not_found("No data match the query")
+    etag = make_etag(
+        flow.urn,
+        result.snapshot_tag,
+        request.url.path,
+        sorted(request.query_params.items()),
+        option.key,
+        sorted(media_params.items()),
+    )
+    headers = validator_headers(etag, result.last_modified, "Accept, Accept-Encoding")
+    if not_modified(request, etag, result.last_modified):
+        return Response(status_code=304, headers=headers)
+    options = _write_options(request, query, media_params, context.registry(), result.info.structure)
+    info = result.info
+    info.message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
+    info.prepared = datetime.now(UTC).replace(microsecond=0)
+    writer = WRITERS[option.key]
+    if option.media_type.endswith("csv"):
+        name = f"{flow.agency}-{flow.id}-{flow.version}.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    body: Iterator[bytes] = writer(info, chain([first], result.blocks), options)
+    return StreamingResponse(body, media_type=_content_type(option, media_params), headers=headers)
+
+
+def _write_options(request: Request, query: DataQuery, media_params: dict[str, str], registry, dsd) -> WriteOptions:  # type: ignore[no-untyped-def]
+    params = request.query_params
+    labels = media_params.get("labels", params.get("labels", "id"))
+    time_format = media_params.get("timeformat", media_params.get("timeFormat", params.get("timeFormat", "original")))
+    if labels not in ("id", "both", "name"):
+        raise bad_request(f"labels must be id, both or name, not '{labels}'")
+    if time_format not in ("original", "normalized"):
+        raise bad_request(f"timeFormat must be original or normalized, not '{time_format}'")
+    return WriteOptions(
+        detail=query.detail,
+        labels=labels,  # type: ignore[arg-type]
+        time_format=time_format,  # type: ignore[arg-type]
+        label=_labeller(registry, dsd) if labels != "id" else None,
+        attributes=query.attributes,
+        measures=query.measures,
+    )
+
+
+def _labeller(registry, dsd):  # type: ignore[no-untyped-def]
+    """label(component, code) → English name of the code in the component's codelist (else the code)."""
+    names: dict[str, dict[str, str]] = {}
+    for component in dsd.components:
+        enum = component.representation.enumeration if component.representation else None
+        codelist = registry.get(enum.maintainable) if enum is not None else None
+        if codelist is not None:
+            names[component.id] = {i.id: i.name.get("en", i.id) for i in codelist.items}
+
+    def label(component: str, code: str) -> str:
+        return names.get(component, {}).get(code, code)
+
+    return label
+
+
+def _content_type(option: MediaOption, media_params: dict[str, str]) -> str:
+    base = f"{option.media_type}; version={option.version}"
+    if option.media_type.endswith("csv"):
+        extras = "".join(f"; {k}={v}" for k, v in media_params.items() if k in ("labels", "timeFormat", "timeformat"))
+        return f"{base}{extras}; charset=utf-8"
+    return f"{base}; charset=utf-8"
