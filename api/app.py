@@ -10,7 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import data, structures
+from api import availability, data, structures
 from api.context import ServiceContext
 from api.errors import SdmxError, error_response
 from exchange import __version__
@@ -60,5 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.include_router(data.router)
+    app.include_router(availability.router)
     app.include_router(structures.router)
     return app

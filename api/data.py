@@ -139,12 +139,12 @@ def data_v1(request: Request, flow_ref: str, key: str = "all", provider_ref: str
     """SDMX REST 1.5 data query."""
     _check_params(request, V1_PARAMS, filters=False)
     option, media_params = _choose(request, "v1")
-    flow = _flow_v1(request, flow_ref)
+    flow = resolve_flow_v1(request, flow_ref)
     registry = service(request).registry()
     dsd = registry.structure_of(flow)
     params = request.query_params
     try:
-        query = DataQuery(key=parse_key(key, dsd, "+"), providers=_providers(provider_ref, "+"))
+        query = DataQuery(key=parse_key(key, dsd, "+"), providers=parse_providers(provider_ref, "+"))
         if "startPeriod" in params:
             query.start = parse_period_bound(params["startPeriod"], end=False)
         if "endPeriod" in params:
@@ -169,7 +169,7 @@ def data_v2(request: Request, context: str, agency_id: str, resource_id: str, ve
         if context in ("datastructure", "provisionagreement"):
             raise SdmxError(501, f"Data are published per dataflow; query /data/dataflow/… instead of {context}.")
         raise bad_request(f"Unknown context '{context}' (use dataflow, datastructure or provisionagreement)")
-    flow = _flow_v2(request, agency_id, resource_id, version)
+    flow = resolve_flow_v2(request, agency_id, resource_id, version)
     dsd = service(request).registry().structure_of(flow)
     params = request.query_params
     try:
@@ -237,7 +237,7 @@ def _choose(request: Request, api: str) -> tuple[MediaOption, dict[str, str]]:
     )
 
 
-def _flow_v1(request: Request, flow_ref: str) -> Dataflow:
+def resolve_flow_v1(request: Request, flow_ref: str) -> Dataflow:
     registry = service(request).registry()
     try:
         return registry.dataflow(parse_flow_ref(flow_ref, registry))
@@ -245,7 +245,7 @@ def _flow_v1(request: Request, flow_ref: str) -> Dataflow:
         raise not_found(str(exc)) from exc
 
 
-def _flow_v2(request: Request, agency: str, resource_id: str, version: str) -> Dataflow:
+def resolve_flow_v2(request: Request, agency: str, resource_id: str, version: str) -> Dataflow:
     registry = service(request).registry()
     query = StructureQuery(
         types=("dataflow",),
@@ -262,7 +262,7 @@ def _flow_v2(request: Request, agency: str, resource_id: str, version: str) -> D
     return flows[0]
 
 
-def _providers(text: str, separator: str) -> tuple[tuple[str | None, str], ...] | None:
+def parse_providers(text: str, separator: str) -> tuple[tuple[str | None, str], ...] | None:
     if text in ("all", "*"):
         return None
     providers: list[tuple[str | None, str]] = []

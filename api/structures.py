@@ -47,7 +47,8 @@ _DEFAULT = {"v1": "ml21", "v2": "ml30"}
 _STRUCTURE_PARAMS = {"detail", "references", "format"}
 
 
-def _choose_format(request: Request, api: str) -> MediaOption:
+def choose_structure_format(request: Request, api: str) -> MediaOption:
+    """The structure message format asked for by Accept or format= (406 when none fits)."""
     generic = {media: STRUCTURE_OPTIONS[key] for media, key in _GENERIC[api].items()}
     options = list(STRUCTURE_OPTIONS.values())
     # "format=xml/json" picks the API version's default syntax.
@@ -77,7 +78,7 @@ def _any(values: tuple[str, ...], wildcards: set[str]) -> tuple[str, ...] | None
 
 
 def _respond(request: Request, query: StructureQuery, api: str) -> Response:
-    option = _choose_format(request, api)
+    option = choose_structure_format(request, api)
     registry = service(request).registry()
     entries = run_query(registry, query)
     if not entries:
@@ -117,7 +118,7 @@ def structure_v1(
     """SDMX REST 1.5 structure query (``all``, ``latest`` and ``+``-joined values)."""
     _reject_unknown_params(request, _STRUCTURE_PARAMS)
     if resource in V1_EMPTY_RESOURCES and resource not in V1_RESOURCES:
-        _choose_format(request, "v1")
+        choose_structure_format(request, "v1")
         raise not_found(f"This service holds no {resource} artefacts")
     if resource not in V1_RESOURCES:
         raise bad_request(f"Unknown structure resource '{resource}'")
