@@ -140,7 +140,17 @@ def main() -> None:
         cases = [
             (
                 "One series by full key",
-                {2: ["SE_TOT_CPLR"], 3: ["404"], 4: ["F"], 5: ["Y15T24"], 15: ["PWD"], 16: ["KE-30"]},
+                {
+                    0: ["A"],
+                    1: ["N"],
+                    2: ["SE_TOT_CPLR"],
+                    3: ["404"],
+                    4: ["F"],
+                    5: ["Y15T24"],
+                    **{p: ["_T"] for p in range(6, 15)},
+                    15: ["PWD"],
+                    16: ["KE-30"],
+                },
                 None,
             ),
             (
