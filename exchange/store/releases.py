@@ -109,26 +109,33 @@ class _ReleaseWriter:
         self.matched_ids: set[int] = set()
 
     def ensure_series(self, series: Iterable[SeriesData], create: bool) -> dict[tuple[str, ...], int]:
+        """Ids of the release's series, creating (in bulk) those the dataset does not have yet."""
         existing = dict(
             self.session.execute(select(Series.series_key, Series.id).where(Series.dataset_id == self.dataset.id)).all()
         )
         ids: dict[tuple[str, ...], int] = {}
+        missing: list[tuple[str, ...]] = []
         for data in series:
-            key_text = ".".join(data.key)
-            if key_text in existing:
-                ids[data.key] = existing[key_text]
+            found = existing.get(".".join(data.key))
+            if found is not None:
+                ids[data.key] = found
             elif create:
-                row = Series(dataset_id=self.dataset.id, series_key=key_text)
-                self.session.add(row)
-                self.session.flush()
-                self.session.execute(
-                    insert(SeriesDimension),
-                    [
-                        {"series_id": row.id, "position": pos, "dataset_id": self.dataset.id, "value": code}
-                        for pos, code in enumerate(data.key)
-                    ],
-                )
-                ids[data.key] = row.id
+                missing.append(data.key)
+        for chunk in _chunks(missing, CHUNK):
+            created = self.session.execute(
+                insert(Series).returning(Series.id, sort_by_parameter_order=True),
+                [{"dataset_id": self.dataset.id, "series_key": ".".join(key)} for key in chunk],
+            ).scalars()
+            new_ids = dict(zip(chunk, created, strict=True))
+            ids.update(new_ids)
+            self.session.execute(
+                insert(SeriesDimension),
+                [
+                    {"series_id": sid, "position": pos, "dataset_id": self.dataset.id, "value": code}
+                    for key, sid in new_ids.items()
+                    for pos, code in enumerate(key)
+                ],
+            )
         return ids
 
     def apply_chunk(self, chunk: list[SeriesData], series_ids: dict[tuple[str, ...], int], delete: bool) -> int:
@@ -149,12 +156,12 @@ class _ReleaseWriter:
         }
         to_close: list[int] = []
         rows: list[dict] = []
+        if not delete:
+            self._series_attributes({series_ids[s.key]: s.attributes for s in chunk if s.key in series_ids})
         for data in chunk:
             sid = series_ids.get(data.key)
             if sid is None:
                 continue
-            if not delete:
-                self._series_attributes(sid, data.attributes)
             for (start, end), obs in data.observations.items():
                 found = current.get((sid, start, end))
                 attrs = attributes_json(obs.attributes)
@@ -211,20 +218,32 @@ class _ReleaseWriter:
         for chunk in _chunks(obs_ids, CHUNK):
             self.session.execute(update(Observation).where(Observation.id.in_(chunk)).values(to_release=self.number))
 
-    def _series_attributes(self, series_id: int, values: dict[str, str]) -> None:
-        encoded = attributes_json(values) or "{}"
-        current = self.session.execute(
-            select(SeriesAttributes.id, SeriesAttributes.attributes).where(
-                SeriesAttributes.series_id == series_id, SeriesAttributes.to_release.is_(None)
+    def _series_attributes(self, values: dict[int, dict[str, str]]) -> None:
+        """Version series attributes that changed (bulk: one read, one update, one insert)."""
+        current = {
+            sid: (row_id, text)
+            for sid, row_id, text in self.session.execute(
+                select(SeriesAttributes.series_id, SeriesAttributes.id, SeriesAttributes.attributes).where(
+                    SeriesAttributes.series_id.in_(list(values)), SeriesAttributes.to_release.is_(None)
+                )
             )
-        ).first()
-        if current is not None and current.attributes == encoded:
-            return
-        if current is not None:
+        }
+        to_close: list[int] = []
+        rows: list[dict] = []
+        for sid, attrs in values.items():
+            encoded = attributes_json(attrs) or "{}"
+            row_id, text = current.get(sid, (None, None))
+            if text == encoded:
+                continue
+            if row_id is not None:
+                to_close.append(row_id)
+            rows.append({"series_id": sid, "from_release": self.number, "to_release": None, "attributes": encoded})
+        if to_close:
             self.session.execute(
-                update(SeriesAttributes).where(SeriesAttributes.id == current.id).values(to_release=self.number)
+                update(SeriesAttributes).where(SeriesAttributes.id.in_(to_close)).values(to_release=self.number)
             )
-        self.session.add(SeriesAttributes(series_id=series_id, from_release=self.number, attributes=encoded))
+        if rows:
+            self.session.execute(insert(SeriesAttributes), rows)
 
 
 def _same(a: float | None, b: float | None) -> bool:
