@@ -23,17 +23,21 @@ from exchange.formats.structure_message import (
     item_urn,
     names,
     ref_urn,
+    region_key_values,
     scheme_items,
     text_format,
+    time_range_bounds,
 )
 from exchange.structures.model import (
     Annotation,
     Contact,
     ContentConstraint,
+    CubeRegion,
     DataStructure,
     Item,
     Localised,
     Representation,
+    TimeRange,
 )
 
 Json = dict[str, Any]
@@ -197,3 +201,20 @@ def attachment_and_key_sets(cc: ContentConstraint, attachment_keys: dict[str, st
     if key_sets:
         doc["dataKeySets"] = key_sets
     return doc
+
+
+def cube_region_key_values(cc: ContentConstraint, region: CubeRegion, value: Callable[[str], Any]) -> list[Json]:
+    """``keyValues`` of a cube region: ``values`` (each value as ``value`` writes it) or a ``timeRange``."""
+    return [
+        {"id": c, "timeRange": _time_range(selection)}
+        if isinstance(selection, TimeRange)
+        else {"id": c, "values": [value(v) for v in selection]}
+        for c, selection in region_key_values(cc, region)
+    ]
+
+
+def _time_range(time_range: TimeRange) -> Json:
+    return {
+        element[:1].lower() + element[1:]: {"period": period, "isInclusive": inclusive}
+        for element, period, inclusive in time_range_bounds(time_range)
+    }

@@ -15,6 +15,7 @@ from exchange.formats.structure_json import (
     attachment_and_key_sets,
     contacts,
     containers,
+    cube_region_key_values,
     descriptor,
     dsd_urn,
     groups,
@@ -205,8 +206,7 @@ def _constraint(cc: ContentConstraint) -> Json:
     doc = attachment_and_key_sets(cc, _ATTACHMENT_KEYS, False)
     if cc.cube_regions:
         doc["cubeRegions"] = [
-            {"isIncluded": r.include, "keyValues": [{"id": c, "values": v} for c, v in r.members.items() if v]}
-            for r in cc.cube_regions
+            {"isIncluded": r.include, "keyValues": cube_region_key_values(cc, r, str)} for r in cc.cube_regions
         ]
     return doc
 

@@ -15,6 +15,7 @@ from exchange.formats.structure_json import (
     attachment_and_key_sets,
     contacts,
     containers,
+    cube_region_key_values,
     descriptor,
     dsd_urn,
     groups,
@@ -38,6 +39,7 @@ from exchange.formats.structure_message import (
 from exchange.structures.model import (
     Component,
     ContentConstraint,
+    CubeRegion,
     Dataflow,
     DataStructure,
     Item,
@@ -204,13 +206,13 @@ def _constraint(cc: ContentConstraint) -> Json:
     check_cube_regions(cc, "SDMX-JSON 2.0")
     doc = attachment_and_key_sets(cc, _ATTACHMENT_KEYS, True)
     if cc.cube_regions:
-        doc["cubeRegions"] = [_cube_region(r.include, r.members) for r in cc.cube_regions]
+        doc["cubeRegions"] = [_cube_region(cc, r) for r in cc.cube_regions]
     return doc
 
 
-def _cube_region(include: bool, members: dict[str, list[str]]) -> Json:
-    key_values = [{"id": c, "values": [{"value": v} for v in values]} for c, values in members.items() if values]
-    return {"include": include, "keyValues": key_values} if key_values else {"include": include}
+def _cube_region(cc: ContentConstraint, region: CubeRegion) -> Json:
+    key_values = cube_region_key_values(cc, region, lambda v: {"value": v})
+    return {"include": region.include, "keyValues": key_values} if key_values else {"include": region.include}
 
 
 # --- metadata structures and mappings --------------------------------------------------------------

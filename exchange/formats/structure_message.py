@@ -25,12 +25,14 @@ from exchange.structures.model import (
     Artefact,
     Component,
     ContentConstraint,
+    CubeRegion,
     DataStructure,
     Item,
     ItemScheme,
     Localised,
     Ref,
     TextFormat,
+    TimeRange,
 )
 
 FORMATS = {
@@ -265,6 +267,37 @@ def check_cube_regions(constraint: ContentConstraint, syntax: str) -> None:
     """SDMX 3.0 syntaxes allow at most two cube regions (one included, one excluded)."""
     if len(constraint.cube_regions) > 2:
         raise NotRepresentable(f"{artefact_ref(constraint)}: {syntax} allows at most two cube regions")
+
+
+def region_key_values(constraint: ContentConstraint, region: CubeRegion) -> list[tuple[str, list[str] | TimeRange]]:
+    """The key values of a cube region, in output order: components with values, then time ranges.
+
+    Empty value lists and time ranges without bounds select nothing and are left out. A component with both
+    values and a time range raises :class:`NotRepresentable`: an SDMX key value holds one or the other.
+    """
+    ranges = {c: r for c, r in region.time_ranges.items() if r.start or r.end}
+    both = [c for c, values in region.members.items() if values and c in ranges]
+    if both:
+        raise NotRepresentable(
+            f"{artefact_ref(constraint)}: a cube region gives {both[0]} both values and a time range"
+        )
+    return [(c, values) for c, values in region.members.items() if values] + list(ranges.items())
+
+
+def time_range_bounds(time_range: TimeRange) -> list[tuple[str, str, bool]]:
+    """(SDMX-ML element, period, inclusive) of each bound of a time range, in schema order.
+
+    Both bounds are a ``StartPeriod`` and an ``EndPeriod``; a start alone is an ``AfterPeriod``, an end alone
+    a ``BeforePeriod``. SDMX-JSON uses the same names in lower camel case.
+    """
+    start, end = time_range.start, time_range.end
+    if start and end:
+        return [("StartPeriod", start, time_range.start_inclusive), ("EndPeriod", end, time_range.end_inclusive)]
+    if start:
+        return [("AfterPeriod", start, time_range.start_inclusive)]
+    if end:
+        return [("BeforePeriod", end, time_range.end_inclusive)]
+    return []
 
 
 # --- text formats ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ References are ``<Ref>`` elements. What SDMX-ML 2.1 cannot hold is left out: str
 maps (a 2.1 StructureSet maps one component to one component with inline value maps, so the SDMX 3.0
 mappings would be distorted) and metadataflow targets. Metadata structure targets become
 IdentifiableObjectTargets of one metadata target ``TARGET`` used by the report structure ``REPORT``.
-Cube regions and key sets list every component as a KeyValue. A data structure must have exactly one
-measure, OBS_VALUE (else :class:`NotRepresentable`).
+Cube regions and key sets list every component as a KeyValue (a time range as a KeyValue holding a
+TimeRange). A data structure must have exactly one measure, OBS_VALUE (else :class:`NotRepresentable`).
 """
 
 from __future__ import annotations

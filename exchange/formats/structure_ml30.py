@@ -4,8 +4,8 @@ References are URNs. Content constraints are written as DataConstraints with a r
 Measures, metadata structures as a MetadataAttributeList (their targets belong to metadataflows in 3.0,
 so they are left out). A metadataflow without targets gets the wildcard target ``base.Any=*:*(*)``
 (the schema requires one); a representation map without codelists maps free text (``String``). Cube
-regions and key sets list every component as a KeyValue; more than two cube regions (one included, one
-excluded) raise :class:`NotRepresentable`.
+regions and key sets list every component as a KeyValue (a time range as a KeyValue holding a TimeRange);
+more than two cube regions (one included, one excluded) raise :class:`NotRepresentable`.
 """
 
 from __future__ import annotations

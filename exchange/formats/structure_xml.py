@@ -19,8 +19,10 @@ from exchange.formats.structure_message import (
     grouped,
     item_urn,
     names,
+    region_key_values,
     scheme_items,
     text_format,
+    time_range_bounds,
 )
 from exchange.structures.model import (
     Annotation,
@@ -31,6 +33,7 @@ from exchange.structures.model import (
     Localised,
     Ref,
     Representation,
+    TimeRange,
 )
 
 Attrs = Iterable[tuple[str, str | None]]
@@ -273,16 +276,22 @@ class StructureMlWriter(XmlWriter):
                 self.close("str:DataKeySet")
         for region in cc.cube_regions:
             self.open("str:CubeRegion", [("include", xml_bool(region.include))])
-            for component, values in region.members.items():
-                if values:
-                    self.key_value(component, values)
+            for component, selection in region_key_values(cc, region):
+                self.key_value(component, selection)
             self.close("str:CubeRegion")
 
-    def key_value(self, component: str, values: list[str]) -> None:
+    def key_value(self, component: str, selection: list[str] | TimeRange) -> None:
+        """A KeyValue with values, or with a TimeRange (``isInclusive`` always written: sdmx1 requires it)."""
         prefix = self.KEY_VALUE_PREFIX
         self.open(f"{prefix}:KeyValue", [("id", component)])
-        for value in values:
-            self.leaf(f"{prefix}:Value", value)
+        if isinstance(selection, TimeRange):
+            self.open(f"{prefix}:TimeRange")
+            for element, period, inclusive in time_range_bounds(selection):
+                self.leaf(f"{prefix}:{element}", period, [("isInclusive", xml_bool(inclusive))])
+            self.close(f"{prefix}:TimeRange")
+        else:
+            for value in selection:
+                self.leaf(f"{prefix}:Value", value)
         self.close(f"{prefix}:KeyValue")
 
     # --- common parts ------------------------------------------------------------------------------

@@ -7,13 +7,21 @@ Subclasses with their own parser tables, so the fixes never change sdmx1's own r
 - SDMX-ML 3.0: ``<str:AttributeRelationship><str:Group>`` is read (sdmx1 2.28 raises
   ``AttributeError: Measure`` on any non-dimension reference there);
 - SDMX-ML 3.0: ``<str:AttributeRelationship><str:Dataflow/>`` (dataset-level attribute) is read as a
-  relationship (sdmx1 2.28 takes it for a reference to a dataflow without an agency).
+  relationship (sdmx1 2.28 takes it for a reference to a dataflow without an agency);
+- cube region time ranges: sdmx1 2.28 reads only a 2.1 ``StartPeriod``/``EndPeriod`` pair, as datetimes
+  (``2015`` becomes 2015-01-01T00:00) with ``isInclusive`` left a string and required; it has no parser for
+  ``BeforePeriod``/``AfterPeriod`` nor for any 3.0 ``str:TimeRange``. All four shapes are read in both
+  versions, each bound as a :class:`~sdmx.model.common.Period` holding the period text as written and a
+  real boolean ``is_inclusive`` (default true), the range as the version's Before/After/RangePeriod.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 from sdmx.model import common, v30
+from sdmx.model import v21 as model_v21
 from sdmx.reader.xml import v21
 from sdmx.reader.xml import v30 as reader_v30
 
@@ -79,3 +87,67 @@ def _dataflow(reader: Reader30, elem: etree._Element) -> object:
     if etree.QName(elem.getparent()).localname == "AttributeRelationship":
         return v30.DataflowRelationship()
     return _dataflow_end(reader, elem)
+
+
+# -- cube region time ranges ---------------------------------------------------------------------------
+
+_PERIOD_CLASSES: dict[Any, dict[str, type[common.Period]]] = {
+    model_v21: {
+        "StartPeriod": common.StartPeriod,
+        "EndPeriod": common.EndPeriod,
+        "BeforePeriod": model_v21.BeforePeriod,
+        "AfterPeriod": model_v21.AfterPeriod,
+    },
+    v30: {
+        "StartPeriod": common.StartPeriod,
+        "EndPeriod": common.EndPeriod,
+        "BeforePeriod": v30.BeforePeriod,
+        "AfterPeriod": v30.AfterPeriod,
+    },
+}
+
+
+def _period(model: Any, elem: etree._Element) -> common.Period:
+    cls = _PERIOD_CLASSES[model][etree.QName(elem).localname]
+    inclusive = (elem.get("isInclusive") or "true").strip() in ("true", "1")
+    return cls(is_inclusive=inclusive, period=(elem.text or "").strip())
+
+
+def _time_range(reader: Reader21 | Reader30, model: Any) -> Any:
+    """The Before/AfterPeriod of a ``TimeRange``, else a RangePeriod of its Start/EndPeriod."""
+    single = reader.pop_all(model.BeforePeriod) + reader.pop_all(model.AfterPeriod)
+    start, end = reader.pop_single(common.StartPeriod), reader.pop_single(common.EndPeriod)
+    return single[0] if single else model.RangePeriod(start=start, end=end)
+
+
+@Reader21.end("com:StartPeriod com:EndPeriod com:BeforePeriod com:AfterPeriod")
+def _period21(reader: Reader21, elem: etree._Element) -> common.Period:
+    return _period(model_v21, elem)
+
+
+@Reader21.end("com:TimeRange")
+def _time_range21(reader: Reader21, elem: etree._Element) -> Any:
+    return _time_range(reader, model_v21)
+
+
+@Reader30.end("str:StartPeriod str:EndPeriod str:BeforePeriod str:AfterPeriod")
+def _period30(reader: Reader30, elem: etree._Element) -> common.Period:
+    return _period(v30, elem)
+
+
+@Reader30.end("str:TimeRange")
+def _time_range30(reader: Reader30, elem: etree._Element) -> Any:
+    return _time_range(reader, v30)
+
+
+_key_value_end = Reader30.parser[Reader30.format.qname("str:KeyValue"), "end"]
+
+
+@Reader30.end("str:KeyValue")
+def _key_value30(reader: Reader30, elem: etree._Element) -> object:
+    """A cube region KeyValue holding a time range (sdmx1's own handler only collects 2.1 ranges)."""
+    ranges = reader.pop_all(v30.TimeRangeValue, subclass=True)
+    if not ranges:
+        return _key_value_end(reader, elem)
+    _, component = v21._ms_component(reader, elem, ("dimensions", common.Dimension))
+    return None if component is None else reader.model.MemberSelection(values_for=component, values=ranges)

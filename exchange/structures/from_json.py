@@ -39,6 +39,7 @@ from exchange.structures.model import (
     RepresentationMap,
     StructureMap,
     TextFormat,
+    TimeRange,
     ValueMapping,
 )
 from exchange.structures.urns import is_final_in_sdmx3, ref_from_urn
@@ -242,16 +243,7 @@ class _Reader:
     def constraint(self, obj: Json) -> ContentConstraint:
         attachment = obj.get("constraintAttachment", {})
         urns = [u for key in ("dataflows", "dataStructures") for u in attachment.get(key, [])]
-        regions = [
-            CubeRegion(
-                include=bool(r.get("include", True)),
-                members={
-                    kv["id"]: [v["value"] if isinstance(v, dict) else str(v) for v in kv.get("values", [])]
-                    for kv in r.get("keyValues", []) + r.get("components", [])
-                },
-            )
-            for r in obj.get("cubeRegions", [])
-        ]
+        regions = [self.cube_region(r) for r in obj.get("cubeRegions", [])]
         key_sets = [
             KeySet(
                 include=bool(ks.get("isIncluded", True)),
@@ -265,6 +257,27 @@ class _Reader:
             attachments=sorted((ref_from_urn(u) for u in urns), key=lambda r: r.key),
             cube_regions=regions,
             key_sets=key_sets,
+        )
+
+    def cube_region(self, region: Json) -> CubeRegion:
+        members: dict[str, list[str]] = {}
+        time_ranges: dict[str, TimeRange] = {}
+        for kv in region.get("keyValues", []) + region.get("components", []):
+            if kv.get("timeRange"):
+                time_ranges[kv["id"]] = self.time_range(kv["timeRange"])
+            else:
+                members[kv["id"]] = [v["value"] if isinstance(v, dict) else str(v) for v in kv.get("values", [])]
+        return CubeRegion(include=bool(region.get("include", True)), members=members, time_ranges=time_ranges)
+
+    def time_range(self, obj: Json) -> TimeRange:
+        """``startPeriod``/``endPeriod``, ``afterPeriod`` (start only) or ``beforePeriod`` (end only)."""
+        start = obj.get("startPeriod") or obj.get("afterPeriod")
+        end = obj.get("endPeriod") or obj.get("beforePeriod")
+        return TimeRange(
+            start=str(start["period"]) if start else None,
+            end=str(end["period"]) if end else None,
+            start_inclusive=bool(start.get("isInclusive", True)) if start else True,
+            end_inclusive=bool(end.get("isInclusive", True)) if end else True,
         )
 
     # -- reference metadata structures -----------------------------------------------------------------

@@ -7,7 +7,7 @@ creates for references (``is_external_reference``) and artefact types our model 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from datetime import datetime, time
 from typing import Any, Literal
 
 from sdmx.message import StructureMessage
@@ -38,6 +38,7 @@ from exchange.structures.model import (
     Ref,
     Representation,
     TextFormat,
+    TimeRange,
 )
 from exchange.structures.urns import TYPE_BY_CLASS, is_final_in_sdmx3, ref_from_urn
 
@@ -287,10 +288,7 @@ def _attribute(attr: common.DataAttribute, key_ids: list[str]) -> Component:
 def _constraint(obj: v21.ContentConstraint | v30.DataConstraint, head: dict[str, Any]) -> ContentConstraint:
     role = obj.role.role if obj.role else None
     attachments = sorted((_ref(a) for a in obj.content if type(a).__name__ in TYPE_BY_CLASS), key=lambda r: r.key)
-    regions = [
-        CubeRegion(include=bool(region.included), members=dict(_members(region.member.items())))
-        for region in obj.data_content_region
-    ]
+    regions = [_cube_region(region) for region in obj.data_content_region]
     key_sets = []
     if obj.data_content_keys is not None:
         keys = [{c.id: str(v.value) for c, v in key.key_value.items()} for key in obj.data_content_keys.keys]
@@ -304,10 +302,51 @@ def _constraint(obj: v21.ContentConstraint | v30.DataConstraint, head: dict[str,
     )
 
 
-def _members(members: Iterable[tuple[common.Component, Any]]) -> Iterator[tuple[str, list[str]]]:
-    for component, selection in members:
-        values = [str(v.value) for v in getattr(selection, "values", []) if hasattr(v, "value")]
-        yield component.id, values
+def _cube_region(region: common.CubeRegion) -> CubeRegion:
+    """Values per component, and the time range of a component given one instead of values."""
+    members: dict[str, list[str]] = {}
+    time_ranges: dict[str, TimeRange] = {}
+    for component, selection in region.member.items():
+        values = list(getattr(selection, "values", []))
+        ranges = [v for v in values if isinstance(v, _TIME_RANGES)]
+        if ranges:
+            time_ranges[component.id] = _time_range(ranges[0])
+        else:
+            members[component.id] = [str(v.value) for v in values if hasattr(v, "value")]
+    return CubeRegion(include=bool(region.included), members=members, time_ranges=time_ranges)
+
+
+_TIME_RANGES = (v21.TimeRangeValue, v30.TimeRangeValue)
+_BEFORE = (v21.BeforePeriod, v30.BeforePeriod)
+_AFTER = (v21.AfterPeriod, v30.AfterPeriod)
+
+
+def _time_range(value: v21.TimeRangeValue | v30.TimeRangeValue) -> TimeRange:
+    """BeforePeriod → end only, AfterPeriod → start only, RangePeriod → its start and end."""
+    if isinstance(value, _BEFORE):
+        return TimeRange(end=_period(value.period), end_inclusive=_inclusive(value.is_inclusive))
+    if isinstance(value, _AFTER):
+        return TimeRange(start=_period(value.period), start_inclusive=_inclusive(value.is_inclusive))
+    start, end = getattr(value, "start", None), getattr(value, "end", None)
+    return TimeRange(
+        start=_period(start.period) if start else None,
+        end=_period(end.period) if end else None,
+        start_inclusive=_inclusive(start.is_inclusive) if start else True,
+        end_inclusive=_inclusive(end.is_inclusive) if end else True,
+    )
+
+
+def _period(period: object) -> str:
+    """The period text our readers keep; sdmx1's own reader gives a datetime (``2015`` → 2015-01-01T00:00)."""
+    if isinstance(period, datetime):
+        midnight = period.tzinfo is None and period.time() == time()
+        return period.date().isoformat() if midnight else period.isoformat()
+    return str(period)
+
+
+def _inclusive(value: object) -> bool:
+    """``isInclusive``: a boolean from our readers, the attribute's text from sdmx1's own reader."""
+    return value.strip().lower() in ("true", "1") if isinstance(value, str) else value is not False
 
 
 # -- reference metadata structures -------------------------------------------------------------------

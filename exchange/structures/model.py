@@ -155,11 +155,30 @@ class MetadataAttribute(msgspec.Struct, omit_defaults=True):
     children: list[MetadataAttribute] = []
 
 
+class TimeRange(msgspec.Struct, omit_defaults=True):
+    """A range of time periods in a cube region (SDMX ``TimeRange``).
+
+    ``start`` only is an SDMX ``AfterPeriod``, ``end`` only a ``BeforePeriod``, both a ``StartPeriod`` and
+    ``EndPeriod``. Periods are SDMX time period strings (``2015``, ``2015-Q1``, ``2015-01-31``…), kept as given;
+    each bound is included in the range unless its ``*_inclusive`` flag is false.
+    """
+
+    start: str | None = None
+    end: str | None = None
+    start_inclusive: bool = True
+    end_inclusive: bool = True
+
+
 class CubeRegion(msgspec.Struct, omit_defaults=True):
-    """Allowed (``include``) or excluded values per component."""
+    """Allowed (``include``) or excluded values per component, and time ranges per (time) component.
+
+    A component has either values in ``members`` or a range in ``time_ranges`` (normally ``TIME_PERIOD``),
+    not both: SDMX gives a cube region key value either distinct values or one time range.
+    """
 
     include: bool = True
     members: dict[str, list[str]] = {}
+    time_ranges: dict[str, TimeRange] = {}
 
 
 class KeySet(msgspec.Struct, omit_defaults=True):
