@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import chain
 
@@ -17,7 +16,7 @@ from api.context import service
 from api.errors import SdmxError, bad_request, not_found
 from api.negotiation import MediaOption, negotiate_with_params
 from exchange.formats.data_message import WriteOptions
-from exchange.formats.data_writers import WRITERS
+from exchange.formats.data_writers import write_message
 from exchange.query.engine import DataQueryEngine
 from exchange.query.filters import fold_equalities
 from exchange.query.params import (
@@ -293,8 +292,8 @@ def _answer(
         result = engine.run(flow, query)
     except QuerySyntaxError as exc:
         raise bad_request(str(exc)) from exc
-    first = next(result.blocks, None) if result is not None else None
-    if result is None or first is None:
+    datasets = _non_empty(result.datasets) if result is not None else []
+    if result is None or not datasets:
         if api == "v2":
             return Response(status_code=204)
         raise not_found("No data match the query")
@@ -310,15 +309,25 @@ def _answer(
     if not_modified(request, etag, result.last_modified):
         return Response(status_code=304, headers=headers)
     options = _write_options(request, query, media_params, context.registry(), result.info.structure)
-    info = result.info
-    info.message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
-    info.prepared = datetime.now(UTC).replace(microsecond=0)
-    writer = WRITERS[option.key]
+    message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
+    prepared = datetime.now(UTC).replace(microsecond=0)
+    for info, _ in datasets:
+        info.message_id, info.prepared = message_id, prepared
     if option.media_type.endswith("csv"):
         name = f"{flow.agency}-{flow.id}-{flow.version}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    body: Iterator[bytes] = writer(info, chain([first], result.blocks), options)
+    body = write_message(option.key, datasets, options)
     return StreamingResponse(body, media_type=_content_type(option, media_params), headers=headers)
+
+
+def _non_empty(datasets):  # type: ignore[no-untyped-def]
+    """The data sets that have at least one series, each with its first series put back in front."""
+    found = []
+    for info, blocks in datasets:
+        first = next(blocks, None)
+        if first is not None:
+            found.append((info, chain([first], blocks)))
+    return found
 
 
 def _write_options(request: Request, query: DataQuery, media_params: dict[str, str], registry, dsd) -> WriteOptions:  # type: ignore[no-untyped-def]

@@ -23,6 +23,15 @@ def demo(settings) -> None:  # type: ignore[no-untyped-def]
     load_demo(get_engine(settings.db_url))
 
 
+def key(**codes: str) -> str:
+    """A 17-position DSD_LNOB key with the given codes and wildcards elsewhere."""
+    positions = {"SERIES": 2, "REF_AREA": 3}
+    parts = [""] * 17
+    for dim, code in codes.items():
+        parts[positions[dim]] = code
+    return ".".join(parts)
+
+
 def members(content: bytes) -> dict[str, list[str]]:
     root = etree.fromstring(content)
     region = root.find(".//str:CubeRegion", NS)
@@ -54,7 +63,7 @@ def test_exact_availability_for_a_provider(client, demo) -> None:
 
 def test_component_and_time_restriction(client, demo) -> None:
     response = client.get(
-        "/sdmx/v1/availableconstraint/DF_LNOB/..SE_TOT_CPLR/all/REF_AREA", params={"startPeriod": "2024"}
+        f"/sdmx/v1/availableconstraint/DF_LNOB/{key(SERIES='SE_TOT_CPLR')}/all/REF_AREA", params={"startPeriod": "2024"}
     )
     assert response.status_code == 200
     found = members(response.content)
@@ -63,15 +72,17 @@ def test_component_and_time_restriction(client, demo) -> None:
 
 
 def test_available_mode_keeps_alternatives_of_selected_dimensions(client, demo) -> None:
-    exact = members(client.get("/sdmx/v1/availableconstraint/DF_LNOB/...524").content)
-    available = members(client.get("/sdmx/v1/availableconstraint/DF_LNOB/...524", params={"mode": "available"}).content)
+    exact = members(client.get(f"/sdmx/v1/availableconstraint/DF_LNOB/{key(REF_AREA='524')}").content)
+    available = members(
+        client.get(f"/sdmx/v1/availableconstraint/DF_LNOB/{key(REF_AREA='524')}", params={"mode": "available"}).content
+    )
     assert exact["REF_AREA"] == ["524"]
     assert {"404", "524", "356", "50", "704", "454", "208"} == set(available["REF_AREA"])
     assert available["SUBNATIONAL"] == exact["SUBNATIONAL"]
 
 
 def test_v2_availability_with_references_and_json(client, demo) -> None:
-    path = "/sdmx/v2/availability/dataflow/LNOB/DF_LNOB/1.0/*.*.*.208"
+    path = "/sdmx/v2/availability/dataflow/LNOB/DF_LNOB/1.0/" + ".".join(["*"] * 3 + ["208"] + ["*"] * 13)
     response = client.get(
         path, params={"references": "codelist"}, headers={"Accept": "application/vnd.sdmx.structure+json;version=2.0.0"}
     )
@@ -87,8 +98,13 @@ def test_v2_availability_with_references_and_json(client, demo) -> None:
 
 
 def test_empty_and_bad_availability_queries(client, demo) -> None:
-    assert client.get("/sdmx/v1/availableconstraint/DF_LNOB/...999").status_code == 404
-    assert client.get("/sdmx/v2/availability/dataflow/LNOB/DF_LNOB/1.0/*.*.*.999").status_code == 204
+    assert client.get(f"/sdmx/v1/availableconstraint/DF_LNOB/{key(REF_AREA='999')}").status_code == 404
+    assert (
+        client.get(
+            "/sdmx/v2/availability/dataflow/LNOB/DF_LNOB/1.0/" + ".".join(["*"] * 3 + ["999"] + ["*"] * 13)
+        ).status_code
+        == 204
+    )
     assert client.get("/sdmx/v1/availableconstraint/DF_LNOB/all/all/COLOUR").status_code == 400
     assert client.get("/sdmx/v1/availableconstraint/DF_LNOB", params={"mode": "maybe"}).status_code == 400
     assert client.get("/sdmx/v1/availableconstraint/DF_LNOB", params={"references": "cousins"}).status_code == 400

@@ -55,6 +55,10 @@ class DataSetInfo:
     sender: str = "LNOB"
     reporting_begin: str | None = None
     reporting_end: str | None = None
+    valid_from: str | None = None
+    """ISO 8601 date-time from which the data set's values are valid (includeHistory ``Replace`` sets)."""
+    valid_to: str | None = None
+    """ISO 8601 date-time until which the data set's values were valid (``Delete`` sets)."""
 
 
 @dataclass(slots=True)

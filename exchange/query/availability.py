@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 
-from exchange.query.engine import DataQueryEngine, Snapshot
+from exchange.query.engine import DataQueryEngine, Part, Snapshot
 from exchange.query.params import DataQuery, QuerySyntaxError
 from exchange.store.schema import Observation, SeriesDimension
 from exchange.structures.model import Annotation, ContentConstraint, CubeRegion, Dataflow, TimeRange
@@ -73,7 +73,9 @@ class AvailabilityEngine(DataQueryEngine):
         series_total = 0
         with self.engine.connect() as conn:
             for snap in snapshots:
-                with_data = self._observation_select(snap, dims, query, [distinct(Observation.series_id)]).subquery()
+                with_data = self._observation_select(
+                    snap, Part("current"), dims, query, [distinct(Observation.series_id)]
+                ).subquery()
                 rows = conn.execute(
                     select(SeriesDimension.position, SeriesDimension.value)
                     .where(SeriesDimension.series_id.in_(select(with_data.c[0])))
@@ -95,6 +97,7 @@ class AvailabilityEngine(DataQueryEngine):
                 low, high, count = conn.execute(
                     self._observation_select(
                         snap,
+                        Part("current"),
                         dims,
                         query,
                         [func.min(Observation.period_start), func.max(Observation.period_end), func.count()],

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from exchange.formats.data_message import DataSetInfo, ObservationRow, SeriesBlock
 from exchange.query.filters import RowPredicate, build_predicates
@@ -37,19 +38,35 @@ class Snapshot:
     updated_releases: frozenset[int] | None
     """With updatedAfter: the releases published after that moment (None: no such filter)."""
     last_modified: datetime
+    published: tuple[tuple[int, datetime], ...] = ()
+    """Every visible published release (number, publication time), oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Which observation versions one data set of the answer holds.
+
+    ``current``: the snapshot; ``changed``: versions of the snapshot introduced by ``releases``;
+    ``introduced``: every version introduced by ``releases`` (history); ``deleted``: versions removed by
+    ``releases`` without a successor.
+    """
+
+    kind: str
+    releases: frozenset[int] = frozenset()
 
 
 @dataclass
 class DataResult:
-    """A query's answer: data set description, series stream and facts for HTTP caching."""
+    """A query's answer: one or more data sets (info + series stream) and facts for HTTP caching.
 
-    info: DataSetInfo
-    blocks: Iterator[SeriesBlock]
+    A plain query has one ``Information`` data set; updatedAfter adds a ``Delete`` data set for removed
+    observations; includeHistory gives a ``Replace`` (and possibly a ``Delete``) data set per release.
+    """
+
+    datasets: list[tuple[DataSetInfo, Iterator[SeriesBlock]]]
     last_modified: datetime
     snapshot_tag: str
     """Identifies the visible releases (for ETags)."""
-    observation_estimate: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class DataQueryEngine:
@@ -90,7 +107,16 @@ class DataQueryEngine:
                     updated = frozenset(r.number for r in releases if _aware(r.published_at) > query.updated_after)
                     if not updated:
                         continue
-                found.append(Snapshot(dataset_id, (agency, provider_id), number, updated, _aware(published)))
+                found.append(
+                    Snapshot(
+                        dataset_id,
+                        (agency, provider_id),
+                        number,
+                        updated,
+                        _aware(published),
+                        tuple((r.number, _aware(r.published_at)) for r in releases),
+                    )
+                )
         return found
 
     def run(self, flow: Dataflow, query: DataQuery) -> DataResult | None:
@@ -116,7 +142,7 @@ class DataQueryEngine:
             series_dims, obs_dims = (), (*dims, "TIME_PERIOD")
         else:
             series_dims, obs_dims = (*tuple(d for d in dims if d != at_obs), "TIME_PERIOD"), (at_obs,)
-        info = DataSetInfo(
+        base = DataSetInfo(
             dataflow=flow,
             structure=dsd,
             series_dimensions=series_dims,
@@ -124,13 +150,50 @@ class DataQueryEngine:
             provider=snapshots[0].provider if len(snapshots) == 1 else None,
             action="Information",
         )
-        blocks = self._time_series(dsd, dims, snapshots, query, predicates)
-        if at_obs != "TIME_PERIOD":
-            blocks = _pivot(blocks, dims, at_obs)
-        blocks = _offset_limit(blocks, query.offset, query.limit)
+        datasets = []
+        for info, parts in self._plan_parts(base, snapshots, query):
+            blocks = self._time_series(dsd, dims, parts, query, predicates)
+            if at_obs != "TIME_PERIOD":
+                blocks = _pivot(blocks, dims, at_obs)
+            datasets.append((info, _offset_limit(blocks, query.offset, query.limit)))
         last_modified = max(s.last_modified for s in snapshots)
         tag = ",".join(f"{s.dataset_id}:{s.release}" for s in snapshots)
-        return DataResult(info, blocks, last_modified, tag)
+        return DataResult(datasets, last_modified, tag)
+
+    @staticmethod
+    def _plan_parts(
+        base: DataSetInfo, snapshots: list[Snapshot], query: DataQuery
+    ) -> list[tuple[DataSetInfo, list[tuple[Snapshot, Part]]]]:
+        """The data sets of the answer and, for each, which versions of which dataset it holds."""
+        if query.include_history:
+            plans = []
+            events = sorted(
+                (published, snap, number)
+                for snap in snapshots
+                for number, published in snap.published
+                if snap.updated_releases is None or number in snap.updated_releases
+            )
+            for published, snap, number in events:
+                stamp = published.isoformat()
+                releases = frozenset({number})
+                plans.append(
+                    (
+                        replace(base, action="Replace", provider=snap.provider, valid_from=stamp),
+                        [(snap, Part("introduced", releases))],
+                    )
+                )
+                plans.append(
+                    (
+                        replace(base, action="Delete", provider=snap.provider, valid_to=stamp),
+                        [(snap, Part("deleted", releases))],
+                    )
+                )
+            return plans
+        if query.updated_after is not None:
+            changed = [(s, Part("changed", s.updated_releases or frozenset())) for s in snapshots]
+            deleted = [(s, Part("deleted", s.updated_releases or frozenset())) for s in snapshots]
+            return [(replace(base, action="Replace"), changed), (replace(base, action="Delete"), deleted)]
+        return [(base, [(s, Part("current")) for s in snapshots])]
 
     def count(self, flow: Dataflow, query: DataQuery) -> int:
         """Number of stored observation versions the query would read (an upper bound of the result)."""
@@ -139,20 +202,38 @@ class DataQueryEngine:
         total = 0
         with self.engine.connect() as conn:
             for snap in self.snapshots(flow, query):
-                stmt = self._observation_select(snap, dims, query, [func.count()]).order_by(None)
+                stmt = self._observation_select(snap, Part("current"), dims, query, [func.count()])
                 total += conn.execute(stmt).scalar() or 0
         return total
 
-    def _observation_select(self, snap: Snapshot, dims: list[str], query: DataQuery, columns: list):  # type: ignore[no-untyped-def]
+    def _observation_select(self, snap: Snapshot, part: Part, dims: list[str], query: DataQuery, columns: list):  # type: ignore[no-untyped-def]
         positions = {dims.index(d): codes for d, codes in query.key.items()}
         series = matching_series([snap.dataset_id], positions, len(dims)).with_only_columns(Series.id)
-        stmt = select(*columns).where(
-            Observation.series_id.in_(series),
+        stmt = select(*columns).where(Observation.series_id.in_(series))
+        visible = (
             Observation.from_release <= snap.release,
             or_(Observation.to_release.is_(None), Observation.to_release > snap.release),
         )
-        if snap.updated_releases is not None:
-            stmt = stmt.where(Observation.from_release.in_(sorted(snap.updated_releases)))
+        releases = sorted(part.releases)
+        if part.kind == "current":
+            stmt = stmt.where(*visible)
+            if snap.updated_releases is not None:
+                stmt = stmt.where(Observation.from_release.in_(sorted(snap.updated_releases)))
+        elif part.kind == "changed":
+            stmt = stmt.where(*visible, Observation.from_release.in_(releases))
+        elif part.kind == "introduced":
+            stmt = stmt.where(Observation.from_release.in_(releases))
+        else:
+            successor = aliased(Observation)
+            stmt = stmt.where(
+                Observation.to_release.in_(releases),
+                Observation.to_release <= snap.release,
+                ~exists().where(
+                    successor.series_id == Observation.series_id,
+                    successor.period_start == Observation.period_start,
+                    successor.from_release == Observation.to_release,
+                ),
+            )
         if query.start is not None:
             stmt = stmt.where(Observation.period_end > query.start)
         if query.end is not None:
@@ -163,18 +244,19 @@ class DataQueryEngine:
         self,
         dsd: DataStructure,
         dims: list[str],
-        snapshots: list[Snapshot],
+        parts: list[tuple[Snapshot, Part]],
         query: DataQuery,
         predicates: list[RowPredicate],
     ) -> Iterator[SeriesBlock]:
-        for snap in snapshots:
-            yield from self._dataset_series(dsd, dims, snap, query, predicates)
+        for snap, part in parts:
+            yield from self._dataset_series(dsd, dims, snap, part, query, predicates)
 
     def _dataset_series(
         self,
         dsd: DataStructure,
         dims: list[str],
         snap: Snapshot,
+        part: Part,
         query: DataQuery,
         predicates: list[RowPredicate],
     ) -> Iterator[SeriesBlock]:
@@ -189,6 +271,7 @@ class DataQueryEngine:
             series_attrs = self._series_attributes(conn, snap, list(keys))
             stmt = self._observation_select(
                 snap,
+                part,
                 dims,
                 query,
                 [Observation.series_id, Observation.time_period, Observation.obs_value, Observation.attributes],
