@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from exchange.structures.model import Artefact, Ref
 from exchange.structures.readers import read_structures
+from exchange.structures.registry import Registry
 from exchange.structures.series_constraints import read_series_constraints_csv
 from exchange.structures.store import SaveResult, save_artefacts
+from mappings.global_view import global_view_artefacts
 
 HERE = Path(__file__).parent
 
@@ -38,13 +40,19 @@ SERIES_CONSTRAINT_TARGET = Ref("dataflow", "LNOB", "DF_SDG_LNOB", "1.0")
 
 @lru_cache(maxsize=1)
 def bundled_artefacts() -> tuple[Artefact, ...]:
-    """Every bundled artefact, parsed once per process (the first occurrence wins on duplicates)."""
+    """Every bundled artefact, parsed once per process (the first occurrence wins on duplicates).
+
+    Besides the files: the per-series constraints from sdg-build's CSV and the published mapping from
+    the partnership view to the global SDG view (mappings/global_view.py).
+    """
     found: dict[Ref, Artefact] = {}
     for name in BUNDLED_FILES:
         for artefact in read_structures((HERE / name).read_bytes()):
             found.setdefault(artefact.ref, artefact)
     series = read_series_constraints_csv((HERE / SERIES_CONSTRAINTS).read_bytes(), attach_to=SERIES_CONSTRAINT_TARGET)
     found.setdefault(series.ref, series)
+    for artefact in global_view_artefacts(Registry(found.values())):
+        found.setdefault(artefact.ref, artefact)
     return tuple(found.values())
 
 

@@ -25,6 +25,8 @@ from exchange.validation.validator import Validator
 
 DEMO_FLOW = Ref("dataflow", "LNOB", "DF_LNOB", "1.0")
 YEARS = [str(y) for y in range(2016, 2026)]
+UNITS = {"SH_ACS_UNHC": "IX"}
+"""UNIT_MEASURE per series where it is not a percentage (the UHC service coverage index)."""
 KENYA_COUNTIES = ["_T"] + [f"KE-{n:02d}" for n in range(1, 48)]
 NEPAL_PROVINCES = ["_T"] + [f"NP-P{n}" for n in range(1, 8)]
 
@@ -149,11 +151,20 @@ def demo_records(coalition: Coalition, rng: random.Random) -> Iterator[Observati
                             base = level + gap + area_shift + sex_shift
                             for index, period in enumerate(periods):
                                 row += 1
-                                yield _observation(key, period, base + index * 0.6, group, rng, coalition, row)
+                                yield _observation(
+                                    key, period, base + index * 0.6, group, rng, coalition, row, UNITS.get(series, "PT")
+                                )
 
 
 def _observation(
-    key: dict[str, str], period: str, mean: float, group: str, rng: random.Random, coalition: Coalition, row: int
+    key: dict[str, str],
+    period: str,
+    mean: float,
+    group: str,
+    rng: random.Random,
+    coalition: Coalition,
+    row: int,
+    unit: str,
 ) -> ObservationRecord:
     sample = rng.randint(30, 900) if group != "_T" else rng.randint(400, 3000)
     attrs = {
@@ -169,13 +180,13 @@ def _observation(
             period,
             None,
             {**attrs, "OBS_STATUS": "L", "COMMENT_OBS": "Not collected in this round"},
-            {"UNIT_MEASURE": "PT"},
+            {"UNIT_MEASURE": unit},
             Location(row=row),
         )
     status = "U" if sample < 50 else "A"
     value = round(min(100.0, max(0.0, mean + rng.gauss(0, 2.5))), 1)
     return ObservationRecord(
-        key, period, str(value), {**attrs, "OBS_STATUS": status}, {"UNIT_MEASURE": "PT"}, Location(row=row)
+        key, period, str(value), {**attrs, "OBS_STATUS": status}, {"UNIT_MEASURE": unit}, Location(row=row)
     )
 
 

@@ -24,6 +24,8 @@ from exchange.store.queries import matching_series
 from exchange.store.schema import Dataset, Observation, Release, Series, SeriesAttributes
 from exchange.structures.model import Dataflow, DataStructure
 from exchange.structures.registry import Registry
+from exchange.validation.constraints import ConstraintChecker
+from mappings.global_view import GLOBAL_FLOW, PARTNERSHIP_FLOW, GlobalView, SourcedBlock
 
 FETCH_ROWS = 20_000
 
@@ -132,7 +134,13 @@ class DataQueryEngine:
         unknown = [c for c in query.key if c not in dims]
         if unknown:
             raise QuerySyntaxError(f"Unknown dimension(s) {', '.join(unknown)} in the key")
-        snapshots = self.snapshots(flow, query)
+        view = GlobalView(self.registry) if flow.ref == GLOBAL_FLOW else None
+        source_flow, source_dims, source_query = flow, dims, query
+        if view is not None:
+            source_flow = self.registry.dataflow(PARTNERSHIP_FLOW)
+            source_dims = [d.id for d in self.registry.structure_of(source_flow).dimensions]
+            source_query = replace(query, key=view.partnership_key(query.key), filters=())
+        snapshots = self.snapshots(source_flow, source_query)
         if not snapshots:
             return None
         predicates = build_predicates(query.filters, dsd)
@@ -152,13 +160,47 @@ class DataQueryEngine:
         )
         datasets = []
         for info, parts in self._plan_parts(base, snapshots, query):
-            blocks = self._time_series(dsd, dims, parts, query, predicates)
+            if view is None:
+                blocks = self._time_series(dsd, dims, parts, query, predicates)
+            else:
+                blocks = self._global_view(view, source_dims, parts, source_query, query, predicates)
             if at_obs != "TIME_PERIOD":
                 blocks = _pivot(blocks, dims, at_obs)
             datasets.append((info, _offset_limit(blocks, query.offset, query.limit)))
         last_modified = max(s.last_modified for s in snapshots)
         tag = ",".join(f"{s.dataset_id}:{s.release}" for s in snapshots)
         return DataResult(datasets, last_modified, tag)
+
+    def _global_view(
+        self,
+        view: GlobalView,
+        source_dims: list[str],
+        parts: list[tuple[Snapshot, Part]],
+        source_query: DataQuery,
+        query: DataQuery,
+        predicates: list[RowPredicate],
+    ) -> Iterator[SeriesBlock]:
+        """Partnership series through the published mapping, restricted to the global view's constraints."""
+        source_dsd = self.registry.structure_of(self.registry.dataflow(PARTNERSHIP_FLOW))
+        sourced = (
+            SourcedBlock(block, snap.provider, snap.release)
+            for snap, part in parts
+            for block in self._dataset_series(source_dsd, source_dims, snap, part, source_query, [])
+        )
+        target = self.registry.structure_of(self.registry.dataflow(GLOBAL_FLOW))
+        checker = ConstraintChecker(self.registry.constraints_for(GLOBAL_FLOW, target.ref))
+        dims = [d.id for d in target.dimensions]
+        for block in view.transform(sourced):
+            values = dict(zip(dims, block.key, strict=True))
+            if block.attributes:
+                values.update(json.loads(block.attributes))
+            if checker.violation(values):
+                continue
+            if predicates:
+                block = _apply_predicates(block, predicates)
+                if block is None:
+                    continue
+            yield block
 
     @staticmethod
     def _plan_parts(
@@ -197,6 +239,9 @@ class DataQueryEngine:
 
     def count(self, flow: Dataflow, query: DataQuery) -> int:
         """Number of stored observation versions the query would read (an upper bound of the result)."""
+        if flow.ref == GLOBAL_FLOW:
+            query = replace(query, key=GlobalView(self.registry).partnership_key(query.key), filters=())
+            flow = self.registry.dataflow(PARTNERSHIP_FLOW)
         dsd = self.registry.structure_of(flow)
         dims = [d.id for d in dsd.dimensions]
         total = 0
@@ -311,6 +356,15 @@ class DataQueryEngine:
             for sid, attrs in rows:
                 found[sid] = None if attrs in ("{}", "") else attrs
         return found
+
+
+def _apply_predicates(block: SeriesBlock, predicates: list[RowPredicate]) -> SeriesBlock | None:
+    if not all(p.series(block.key, block.attributes) for p in predicates):
+        return None
+    block.observations = [
+        row for row in block.observations if all(p.observation(row[0][0], row[1], row[2]) for p in predicates)
+    ]
+    return block if block.observations else None
 
 
 def _aware(moment: datetime) -> datetime:
