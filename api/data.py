@@ -308,7 +308,7 @@ def _answer(
     headers = validator_headers(etag, result.last_modified, "Accept, Accept-Encoding")
     if not_modified(request, etag, result.last_modified):
         return Response(status_code=304, headers=headers)
-    options = _write_options(request, query, media_params, context.registry(), result.info.structure)
+    options = _write_options(request, query, media_params, context.registry(), datasets[0][0].structure)
     message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
     prepared = datetime.now(UTC).replace(microsecond=0)
     for info, _ in datasets:

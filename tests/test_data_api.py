@@ -109,8 +109,11 @@ def test_v2_filters_and_paging(client, demo) -> None:
     assert {r["TIME_PERIOD"] for r in result} == {"2023", "2024"}
     page = rows(client.get(path, params={"offset": "2", "limit": "3"}, headers={"Accept": CSV20}))
     assert len(page) == 3
-    status = rows(client.get(path, params={"c[OBS_STATUS]": "U", "c[SEX]": "F"}, headers={"Accept": CSV20}))
-    assert all(r["OBS_STATUS"] == "U" for r in status)
+    everything = "/sdmx/v2/data/dataflow/LNOB/DF_LNOB/1.0/*"
+    low = {"c[OBS_STATUS]": "U", "c[REF_AREA]": "404", "c[POP_GROUP]": "PWD", "c[OBS_VALUE]": "lt:50"}
+    status = rows(client.get(everything, params=low, headers={"Accept": CSV20}))
+    assert status and all(r["OBS_STATUS"] == "U" and float(r["OBS_VALUE"]) < 50 for r in status)
+    assert {r["REF_AREA"] for r in status} == {"404"} and {r["POP_GROUP"] for r in status} == {"PWD"}
 
 
 def test_empty_results(client, demo) -> None:
