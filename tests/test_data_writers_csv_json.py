@@ -496,6 +496,28 @@ def test_empty_result(cases: dict, fmt: str) -> None:
         assert json.loads(data)["data"]["dataSets"][0]["series"] == {}
 
 
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_first_chunk_leaves_before_any_series_is_read(fmt: str) -> None:
+    """The CSV header row and the SDMX-JSON ``meta`` object are sent before the query yields a series."""
+    read: list[SeriesBlock] = []
+
+    def blocks() -> Iterator[SeriesBlock]:
+        for block in SMALL_BLOCKS:
+            read.append(block)
+            yield block
+
+    chunks = WRITERS[fmt](
+        DataSetInfo(SMALL_FLOW, SMALL, ("FREQ", "REF_AREA"), prepared=PREPARED), blocks(), WriteOptions()
+    )
+    first = next(chunks)
+    assert first.startswith(
+        b'{"meta":' if fmt.startswith("json") else b"DATAFLOW," if fmt == "csv10" else b"STRUCTURE,"
+    )
+    assert read == []
+    assert b"".join([first, *chunks]).endswith(b"}}]}}" if fmt.startswith("json") else b"\r\n")
+    assert read == SMALL_BLOCKS
+
+
 def test_naive_prepared_time_is_utc(cases: dict) -> None:
     flow, dsd, blocks, _ = cases["sdg"]
     info = DataSetInfo(flow, dsd, tuple(d.id for d in dsd.dimensions), prepared=datetime(2025, 1, 2, 3, 4, 5))

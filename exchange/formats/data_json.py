@@ -7,8 +7,8 @@ a spooled temporary file, which stays in memory up to :data:`SPOOL_BYTES` and th
 the value tables (distinct codes and periods, plus distinct uncoded attribute values where they are
 indexed) stay in memory. Then the message is streamed in ~64 KB chunks: ``meta``, the structure, the data
 set header and the spooled body, in the order of the specification's examples, so clients that
-stream-parse see the structure first. Peak memory does not grow with the number of observations, but the
-first byte leaves only after the last series has been read.
+stream-parse see the structure first. Peak memory does not grow with the number of observations; ``meta``
+leaves at once, the structure and data only after the last series has been read.
 
 Shapes:
 
@@ -387,6 +387,7 @@ class _Writer:
     # --- message -------------------------------------------------------------------------------------
 
     def write(self, blocks: Iterable[SeriesBlock]) -> Iterator[bytes]:
+        yield f'{{"meta":{_dumps(self.meta())},"data":{{'.encode()
         with SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
             dataset = self.dataset_head()  # gives the data set attribute values the first indexes
             for text in self.body(blocks):
@@ -394,10 +395,7 @@ class _Writer:
             structure_key = "structures" if self.v2 else "structure"
             structure = [self.structure()] if self.v2 else self.structure()
             container = "observations" if self.flat else "series"
-            head = (
-                f'{{"meta":{_dumps(self.meta())},"data":{{"{structure_key}":{_dumps(structure)},'
-                f'"dataSets":[{_dumps(dataset)[:-1]},"{container}":{{'
-            )
+            head = f'"{structure_key}":{_dumps(structure)},"dataSets":[{_dumps(dataset)[:-1]},"{container}":{{'
             pending = head.encode()
             spool.seek(0)
             while chunk := spool.read(CHUNK_BYTES):
