@@ -518,6 +518,30 @@ def test_first_chunk_leaves_before_any_series_is_read(fmt: str) -> None:
     assert read == SMALL_BLOCKS
 
 
+@pytest.mark.parametrize("fmt", ["json10", "json20"])
+def test_json_data_set_validity_and_action(cases: dict, fmt: str) -> None:
+    """includeHistory data sets: action and validity period reach the data set."""
+    flow, dsd, blocks, _ = cases["sdg"]
+    info = DataSetInfo(
+        flow,
+        dsd,
+        tuple(d.id for d in dsd.dimensions),
+        action="Delete",
+        valid_from="2025-01-01T00:00:00+00:00",
+        valid_to="2025-03-31T12:00:00+05:45",
+        reporting_begin="2015",
+        reporting_end="2021-02",
+    )
+    (dataset,) = json.loads(write(fmt, info, blocks))["data"]["dataSets"]
+    assert {k: dataset[k] for k in ("action", "validFrom", "validTo", "reportingBegin", "reportingEnd")} == {
+        "action": "Delete",
+        "validFrom": "2025-01-01T00:00:00+00:00",
+        "validTo": "2025-03-31T12:00:00+05:45",
+        "reportingBegin": "2015",
+        "reportingEnd": "2021-02",
+    }
+
+
 def test_naive_prepared_time_is_utc(cases: dict) -> None:
     flow, dsd, blocks, _ = cases["sdg"]
     info = DataSetInfo(flow, dsd, tuple(d.id for d in dsd.dimensions), prepared=datetime(2025, 1, 2, 3, 4, 5))

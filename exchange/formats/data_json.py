@@ -380,6 +380,10 @@ class _Writer:
             doc["reportingBegin"] = info.reporting_begin
         if info.reporting_end:
             doc["reportingEnd"] = info.reporting_end
+        if info.valid_from:
+            doc["validFrom"] = info.valid_from
+        if info.valid_to:
+            doc["validTo"] = info.valid_to
         if self.dataset_attrs:
             doc["attributes"] = [self.indexes[a.id][self.dataset_values[a.id]] for a in self.dataset_attrs]
         return doc
