@@ -308,7 +308,7 @@ def _answer(
     headers = validator_headers(etag, result.last_modified, "Accept, Accept-Encoding")
     if not_modified(request, etag, result.last_modified):
         return Response(status_code=304, headers=headers)
-    options = _write_options(request, query, media_params, context.registry(), datasets[0][0].structure)
+    options = _write_options(request, query, media_params, context.registry(), datasets[0][0].structure, option.key)
     message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
     prepared = datetime.now(UTC).replace(microsecond=0)
     for info, _ in datasets:
@@ -330,12 +330,16 @@ def _non_empty(datasets):  # type: ignore[no-untyped-def]
     return found
 
 
-def _write_options(request: Request, query: DataQuery, media_params: dict[str, str], registry, dsd) -> WriteOptions:  # type: ignore[no-untyped-def]
+def _write_options(  # type: ignore[no-untyped-def]
+    request: Request, query: DataQuery, media_params: dict[str, str], registry, dsd, option_key: str
+) -> WriteOptions:
     params = request.query_params
     labels = media_params.get("labels", params.get("labels", "id"))
     time_format = media_params.get("timeformat", media_params.get("timeFormat", params.get("timeFormat", "original")))
     if labels not in ("id", "both", "name"):
         raise bad_request(f"labels must be id, both or name, not '{labels}'")
+    if labels == "name" and option_key == "csv10":
+        raise SdmxError(406, "SDMX-CSV 1.0 has labels=id or labels=both only; ask for SDMX-CSV 2.0 for labels=name")
     if time_format not in ("original", "normalized"):
         raise bad_request(f"timeFormat must be original or normalized, not '{time_format}'")
     return WriteOptions(
@@ -349,13 +353,16 @@ def _write_options(request: Request, query: DataQuery, media_params: dict[str, s
 
 
 def _labeller(registry, dsd):  # type: ignore[no-untyped-def]
-    """label(component, code) → English name of the code in the component's codelist (else the code)."""
+    """label(component, code) → English name of the code; label(component, "") → the component's name."""
     names: dict[str, dict[str, str]] = {}
     for component in dsd.components:
+        concept = registry.concept(component.concept)
+        entry = {"": concept.name.get("en", component.id)} if concept is not None else {}
         enum = component.representation.enumeration if component.representation else None
         codelist = registry.get(enum.maintainable) if enum is not None else None
         if codelist is not None:
-            names[component.id] = {i.id: i.name.get("en", i.id) for i in codelist.items}
+            entry.update({i.id: i.name.get("en", i.id) for i in codelist.items})
+        names[component.id] = entry
 
     def label(component: str, code: str) -> str:
         return names.get(component, {}).get(code, code)

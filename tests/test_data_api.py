@@ -244,3 +244,23 @@ def test_drafts_are_not_visible(client, demo, settings, tmp_path) -> None:
     assert "(draft)" in loaded.stdout
     response = client.get("/sdmx/v1/data/DF_LNOB/all/MWI", params={"startPeriod": "2030"})
     assert response.status_code == 404
+
+
+def test_csv_labels(client, demo) -> None:
+    both = client.get(
+        f"/sdmx/v1/data/DF_LNOB/{KEN_PWD_NAIROBI}",
+        params={"lastNObservations": "1"},
+        headers={"Accept": "application/vnd.sdmx.data+csv;version=2.0.0;labels=both"},
+    )
+    assert both.status_code == 200
+    assert both.headers["content-type"].startswith("application/vnd.sdmx.data+csv; version=2.0.0; labels=both")
+    header, row = list(csv.reader(io.StringIO(both.text)))[:2]
+    cells = dict(zip(header, row, strict=True))
+    assert any(h.startswith("SEX: ") for h in header)
+    sex = next(v for h, v in cells.items() if h.startswith("SEX"))
+    assert sex == "F: Female"
+    refused = client.get(
+        f"/sdmx/v1/data/DF_LNOB/{KEN_PWD_NAIROBI}",
+        headers={"Accept": "application/vnd.sdmx.data+csv;version=1.0.0;labels=name"},
+    )
+    assert refused.status_code == 406
