@@ -386,23 +386,26 @@ def _trim(block: SeriesBlock, first_n: int | None, last_n: int | None) -> Series
 
 
 def _pivot(blocks: Iterator[SeriesBlock], dims: list[str], at_obs: str) -> Iterator[SeriesBlock]:
-    """Regroup time series into cross-sections (one dimension at observation) or a flat table.
+    """Regroup time series for another observation level.
 
-    Series attributes move to the observation level: once the observation dimension is part of the
-    grouping, they no longer belong to one series of the output.
+    ``AllDimensions`` streams: each series becomes a block with an empty key whose observations carry the
+    full key (writers put the series attributes on each observation). A cross-section on one dimension
+    holds the result in memory: series attributes move to the observation level, as the observation
+    dimension is now part of what they describe.
     """
-    flat = at_obs == "AllDimensions"
-    position = None if flat else dims.index(at_obs)
+    if at_obs == "AllDimensions":
+        for block in blocks:
+            rows = [((*block.key, period), value, attrs) for (period,), value, attrs in block.observations]
+            yield SeriesBlock((), block.attributes, rows)
+        return
+    position = dims.index(at_obs)
     groups: dict[tuple[str, ...], list[ObservationRow]] = {}
     for block in blocks:
         for (period,), value, attrs in block.observations:
-            merged = _merge_attributes(block.attributes, attrs)
-            if flat:
-                groups.setdefault((), []).append(((*block.key, period), value, merged))
-            else:
-                assert position is not None
-                key = (*block.key[:position], *block.key[position + 1 :], period)
-                groups.setdefault(key, []).append(((block.key[position],), value, merged))
+            key = (*block.key[:position], *block.key[position + 1 :], period)
+            groups.setdefault(key, []).append(
+                ((block.key[position],), value, _merge_attributes(block.attributes, attrs))
+            )
     for key, observations in groups.items():
         yield SeriesBlock(key, None, observations)
 
