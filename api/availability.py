@@ -14,19 +14,14 @@ from fastapi.responses import Response
 
 from api.caching import make_etag, not_modified, validator_headers
 from api.context import service
-from api.data import parse_providers, resolve_flow_v1, resolve_flow_v2
 from api.errors import SdmxError, bad_request, not_found
+from api.query_parsing import check_params, v1_query, v2_query
 from api.structures import choose_structure_format
 from exchange.formats.structure_message import Header, NotRepresentable, StructureEntry, render_structures
 from exchange.query.availability import AvailabilityEngine
-from exchange.query.filters import fold_equalities
 from exchange.query.params import (
     DataQuery,
     QuerySyntaxError,
-    parse_component_filter,
-    parse_key,
-    parse_period_bound,
-    parse_timestamp,
 )
 from exchange.structures.model import Artefact, Codelist, ContentConstraint, Dataflow, Ref
 from exchange.structures.registry import Registry
@@ -48,20 +43,8 @@ def availability_v1(
     request: Request, flow_ref: str, key: str = "all", provider_ref: str = "all", component_id: str = "all"
 ) -> Response:
     """SDMX REST 1.5 availability query."""
-    _check(request, V1_PARAMS)
-    flow = resolve_flow_v1(request, flow_ref)
-    dsd = service(request).registry().structure_of(flow)
-    params = request.query_params
-    try:
-        query = DataQuery(key=parse_key(key, dsd, "+"), providers=parse_providers(provider_ref, "+"))
-        if "startPeriod" in params:
-            query.start = parse_period_bound(params["startPeriod"], end=False)
-        if "endPeriod" in params:
-            query.end = parse_period_bound(params["endPeriod"], end=True)
-        if "updatedAfter" in params:
-            query.updated_after = parse_timestamp("updatedAfter", params["updatedAfter"])
-    except QuerySyntaxError as exc:
-        raise bad_request(str(exc)) from exc
+    _check(request, V1_PARAMS, filters=False)
+    flow, _, query = v1_query(request, flow_ref, key, provider_ref)
     return _answer(request, "v1", flow, query, component_id)
 
 
@@ -84,28 +67,12 @@ def availability_v2(
 ) -> Response:
     """SDMX REST 2.x availability query."""
     _check(request, V2_PARAMS, filters=True)
-    if context != "dataflow":
-        if context in ("datastructure", "provisionagreement"):
-            raise SdmxError(501, f"Availability is computed per dataflow; use /availability/dataflow/… not {context}")
-        raise bad_request(f"Unknown context '{context}'")
-    flow = resolve_flow_v2(request, agency_id, resource_id, version)
-    dsd = service(request).registry().structure_of(flow)
-    params = request.query_params
-    try:
-        query = DataQuery(key=parse_key(key, dsd, ","))
-        filters = tuple(parse_component_filter(name[2:-1], params[name]) for name in params if name.startswith("c["))
-        query.key, query.filters = fold_equalities(filters, dsd, query.key)
-        if "updatedAfter" in params:
-            query.updated_after = parse_timestamp("updatedAfter", params["updatedAfter"])
-    except QuerySyntaxError as exc:
-        raise bad_request(str(exc)) from exc
+    flow, _, query = v2_query(request, context, agency_id, resource_id, version, key)
     return _answer(request, "v2", flow, query, component_id)
 
 
-def _check(request: Request, allowed: set[str], filters: bool = False) -> None:
-    unknown = sorted(n for n in request.query_params if n not in allowed and not (filters and n.startswith("c[")))
-    if unknown:
-        raise bad_request(f"Unknown query parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}")
+def _check(request: Request, allowed: set[str], filters: bool) -> None:
+    check_params(request, allowed, filters)
     references = request.query_params.get("references", "none")
     if references not in REFERENCES:
         raise bad_request(f"references must be one of {', '.join(REFERENCES)}, not '{references}'")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from itertools import chain
@@ -15,22 +14,17 @@ from api.caching import make_etag, not_modified, validator_headers
 from api.context import service
 from api.errors import SdmxError, bad_request, not_found
 from api.negotiation import MediaOption, negotiate_with_params
+from api.query_parsing import check_params, v1_query, v2_query
 from exchange.formats.data_message import WriteOptions
 from exchange.formats.data_writers import write_message
 from exchange.query.engine import DataQueryEngine
-from exchange.query.filters import fold_equalities
 from exchange.query.params import (
     DataQuery,
     QuerySyntaxError,
-    parse_component_filter,
-    parse_key,
-    parse_period_bound,
     parse_positive_int,
     parse_timestamp,
 )
-from exchange.refs import RefError, parse_flow_ref
 from exchange.structures.model import Dataflow
-from exchange.structures.query import StructureQuery, match_artefacts
 
 router = APIRouter()
 
@@ -87,21 +81,6 @@ V2_PARAMS = {
     "labels",
     "timeFormat",
 }
-_FILTER_PARAM = re.compile(r"^c\[([A-Za-z][A-Za-z0-9_\-]*)\]$")
-
-
-def _check_params(request: Request, allowed: set[str], filters: bool) -> None:
-    unknown = sorted(
-        name for name in request.query_params if name not in allowed and not (filters and _FILTER_PARAM.match(name))
-    )
-    if unknown:
-        raise bad_request(
-            f"Unknown query parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}"
-            + (" and c[COMPONENT]" if filters else "")
-        )
-    for name in request.query_params:
-        if len(request.query_params.getlist(name)) > 1:
-            raise bad_request(f"Query parameter {name} is given more than once")
 
 
 def _bool(name: str, value: str | None) -> bool:
@@ -113,9 +92,15 @@ def _bool(name: str, value: str | None) -> bool:
 
 
 def _common(request: Request, query: DataQuery) -> None:
+    """The data parameters both API versions share (beyond the base query)."""
     params = request.query_params
-    if "updatedAfter" in params:
-        query.updated_after = parse_timestamp("updatedAfter", params["updatedAfter"])
+    try:
+        _common_values(params, query)
+    except QuerySyntaxError as exc:
+        raise bad_request(str(exc)) from exc
+
+
+def _common_values(params, query: DataQuery) -> None:  # type: ignore[no-untyped-def]
     if "firstNObservations" in params:
         query.first_n = parse_positive_int("firstNObservations", params["firstNObservations"])
     if "lastNObservations" in params:
@@ -136,25 +121,14 @@ def _common(request: Request, query: DataQuery) -> None:
 @router.get("/sdmx/v1/data/{flow_ref}/{key}/{provider_ref}", tags=["data (REST 1.5)"])
 def data_v1(request: Request, flow_ref: str, key: str = "all", provider_ref: str = "all") -> Response:
     """SDMX REST 1.5 data query."""
-    _check_params(request, V1_PARAMS, filters=False)
+    check_params(request, V1_PARAMS, filters=False)
     option, media_params = _choose(request, "v1")
-    flow = resolve_flow_v1(request, flow_ref)
-    registry = service(request).registry()
-    dsd = registry.structure_of(flow)
-    params = request.query_params
-    try:
-        query = DataQuery(key=parse_key(key, dsd, "+"), providers=parse_providers(provider_ref, "+"))
-        if "startPeriod" in params:
-            query.start = parse_period_bound(params["startPeriod"], end=False)
-        if "endPeriod" in params:
-            query.end = parse_period_bound(params["endPeriod"], end=True)
-        detail = params.get("detail", "full")
-        if detail not in ("full", "dataonly", "serieskeysonly", "nodata"):
-            raise QuerySyntaxError(f"Unknown detail '{detail}' (use full, dataonly, serieskeysonly or nodata)")
-        query.detail = detail  # type: ignore[assignment]
-        _common(request, query)
-    except QuerySyntaxError as exc:
-        raise bad_request(str(exc)) from exc
+    flow, _, query = v1_query(request, flow_ref, key, provider_ref)
+    detail = request.query_params.get("detail", "full")
+    if detail not in ("full", "dataonly", "serieskeysonly", "nodata"):
+        raise bad_request(f"Unknown detail '{detail}' (use full, dataonly, serieskeysonly or nodata)")
+    query.detail = detail  # type: ignore[assignment]
+    _common(request, query)
     return _answer(request, "v1", flow, query, option, media_params)
 
 
@@ -162,24 +136,12 @@ def data_v1(request: Request, flow_ref: str, key: str = "all", provider_ref: str
 @router.get("/sdmx/v2/data/{context}/{agency_id}/{resource_id}/{version}/{key}", tags=["data (REST 2.x)"])
 def data_v2(request: Request, context: str, agency_id: str, resource_id: str, version: str, key: str = "*") -> Response:
     """SDMX REST 2.x data query."""
-    _check_params(request, V2_PARAMS, filters=True)
+    check_params(request, V2_PARAMS, filters=True)
     option, media_params = _choose(request, "v2")
-    if context != "dataflow":
-        if context in ("datastructure", "provisionagreement"):
-            raise SdmxError(501, f"Data are published per dataflow; query /data/dataflow/… instead of {context}.")
-        raise bad_request(f"Unknown context '{context}' (use dataflow, datastructure or provisionagreement)")
-    flow = resolve_flow_v2(request, agency_id, resource_id, version)
-    dsd = service(request).registry().structure_of(flow)
+    flow, dsd, query = v2_query(request, context, agency_id, resource_id, version, key)
     params = request.query_params
+    _common(request, query)
     try:
-        query = DataQuery(key=parse_key(key, dsd, ","))
-        filters = tuple(
-            parse_component_filter(match.group(1), params[name])
-            for name in params
-            if (match := _FILTER_PARAM.match(name))
-        )
-        query.key, query.filters = fold_equalities(filters, dsd, query.key)
-        _common(request, query)
         if "asOf" in params:
             query.as_of = parse_timestamp("asOf", params["asOf"])
             if query.updated_after and query.updated_after > query.as_of:
@@ -234,43 +196,6 @@ def _choose(request: Request, api: str) -> tuple[MediaOption, dict[str, str]]:
         DATA_OPTIONS[_DEFAULT[api]],
         generic,
     )
-
-
-def resolve_flow_v1(request: Request, flow_ref: str) -> Dataflow:
-    registry = service(request).registry()
-    try:
-        return registry.dataflow(parse_flow_ref(flow_ref, registry))
-    except RefError as exc:
-        raise not_found(str(exc)) from exc
-
-
-def resolve_flow_v2(request: Request, agency: str, resource_id: str, version: str) -> Dataflow:
-    registry = service(request).registry()
-    query = StructureQuery(
-        types=("dataflow",),
-        agencies=None if agency == "*" else tuple(agency.split(",")),
-        ids=None if resource_id == "*" else tuple(resource_id.split(",")),
-        versions=tuple(version.split(",")),
-    )
-    flows = [f for f in match_artefacts(registry, query) if isinstance(f, Dataflow)]
-    if not flows:
-        raise SdmxError(404, f"No dataflow {agency}:{resource_id}({version})")
-    if len(flows) > 1:
-        names = ", ".join(str(f.ref) for f in flows)
-        raise SdmxError(501, f"The query matches several dataflows ({names}); query them one at a time.")
-    return flows[0]
-
-
-def parse_providers(text: str, separator: str) -> tuple[tuple[str | None, str], ...] | None:
-    if text in ("all", "*"):
-        return None
-    providers: list[tuple[str | None, str]] = []
-    for part in text.split(separator):
-        agency, _, provider = part.rpartition(",")
-        if not provider:
-            raise QuerySyntaxError(f"'{text}' is not a provider reference")
-        providers.append((agency or None, provider))
-    return tuple(providers)
 
 
 def _answer(
