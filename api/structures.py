@@ -205,8 +205,13 @@ def _run(request: Request, query: StructureQuery, api: str) -> Response:
 
 @router.post("/sdmx/v1/structure", tags=["structure (REST 1.5)"], status_code=201)
 @router.post("/sdmx/v2/structure", tags=["structure (REST 2.x)"], status_code=201)
-async def submit_structures(request: Request) -> Response:
-    """Store the artefacts of an SDMX structure message (administrators only)."""
+@router.post("/sdmx/v2/structure/{artefact_type}", tags=["structure (REST 2.x)"], status_code=201)
+async def submit_structures(request: Request, artefact_type: str | None = None) -> Response:
+    """Store the artefacts of an SDMX structure message (administrators only).
+
+    As the REST maintenance API says: 201 when something was created, 409 for missing references or a
+    change to a final artefact that data use, 422 when the artefacts do not match the resource type.
+    """
     principal = require_token(request, role="admin")
     context = service(request)
     body = await read_body(request, context.settings.max_upload_bytes)
@@ -216,6 +221,13 @@ async def submit_structures(request: Request) -> Response:
         raise bad_request(f"The body is not a readable SDMX structure message: {exc}") from exc
     if not artefacts:
         raise bad_request("The structure message holds no artefacts")
+    if artefact_type is not None:
+        allowed = V2_TYPES.get(artefact_type)
+        if allowed is None:
+            raise bad_request(f"Unknown artefact type '{artefact_type}'")
+        wrong = [str(a.ref) for a in artefacts if a.type not in allowed]
+        if wrong:
+            raise SdmxError(422, f"Not of type {artefact_type}: {', '.join(wrong)}")
     try:
         with session_scope(context.engine) as session:
             result = save_artefacts(session, artefacts, context.registry())
@@ -231,8 +243,7 @@ async def submit_structures(request: Request) -> Response:
                 )
             )
     except StructureError as exc:
-        status = 409 if exc.conflict else 422
-        raise SdmxError(status, f"{exc} " + " ".join(exc.problems), 150) from exc
+        raise SdmxError(409, f"{exc} " + " ".join(exc.problems), 150) from exc
     payload = {
         "created": [f"{r.type}={r}" for r in result.created],
         "replaced": [f"{r.type}={r}" for r in result.replaced],

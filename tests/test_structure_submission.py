@@ -83,7 +83,17 @@ def test_bad_submissions_change_nothing(client, settings, make_token) -> None:
         .replace(b"</str:Codelists>", b"</str:Codelists>")
         .replace(b'<str:Code id="A">', b'<str:Code id="A"><str:Parent><Ref id="ZZ"/></str:Parent>')
     )
-    assert post(client, dangling, admin).status_code in (400, 422)
+    assert post(client, dangling, admin).status_code == 400
+    orphan_flow = CODELIST.split("<mes:Structures>")[0].format(id="", version="", final="", name="").encode() + (
+        b'<mes:Structures><str:Dataflows><str:Dataflow id="DF_ORPHAN" agencyID="LNOB" version="1.0">'
+        b'<com:Name xml:lang="en">Orphan</com:Name><str:Structure><Ref agencyID="LNOB" id="NO_SUCH_DSD" '
+        b'version="1.0" class="DataStructure" package="datastructure"/></str:Structure></str:Dataflow>'
+        b"</str:Dataflows></mes:Structures></mes:Structure>"
+    )
+    missing = post(client, orphan_flow, admin)
+    assert missing.status_code == 409
+    assert "NO_SUCH_DSD" in missing.text
+    assert post(client, codelist(id="CL_TYPED"), admin, path="/sdmx/v2/structure/conceptscheme").status_code == 422
     too_big = codelist(name="x" * (6 * 1024 * 1024))
     assert post(client, too_big, admin).status_code == 413
     assert artefact_count(settings) == before
