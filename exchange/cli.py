@@ -113,8 +113,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load(args: argparse.Namespace, settings: Settings) -> int:
-    from exchange.ingest import LoadRefused, load_data
+    from exchange.ingest import LoadRefused
     from exchange.refs import RefError, parse_flow_ref, parse_provider_ref
+    from exchange.uploads import UploadConflict, UploadRequest, process_upload
 
     engine = get_engine(settings.db_url)
     with session_scope(engine) as session:
@@ -124,33 +125,35 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
         provider = parse_provider_ref(args.provider, registry)
         if args.file.stat().st_size > settings.max_upload_bytes:
             raise LoadRefused(f"{args.file} is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        result = load_data(
-            engine,
-            registry,
-            args.file.read_bytes(),
+        request = UploadRequest(
+            content=args.file.read_bytes(),
+            filename=args.file.name,
             dataflow=flow,
             provider=provider,
             action=args.action,
             publish=not args.draft,
-            source_name=args.file.name,
             actor="cli",
         )
-    except (RefError, OSError) as exc:
+        outcome = process_upload(engine, registry, settings.data_dir, request)
+    except (RefError, OSError, UploadConflict) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except LoadRefused as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        if exc.report is not None:
-            print(exc.report.summary(), file=sys.stderr)
-            if args.report:
-                args.report.write_text(json.dumps(exc.report.to_dict(), indent=2, ensure_ascii=False))
         return 1
     if args.report:
-        args.report.write_text(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False))
+        args.report.write_text(json.dumps(outcome.report.to_dict(), indent=2, ensure_ascii=False))
+    if outcome.status == "refused":
+        print(f"refused: The data do not conform to {flow}: {outcome.report.error_count} error(s).", file=sys.stderr)
+        print(outcome.report.summary(), file=sys.stderr)
+        return 1
+    if outcome.status == "duplicate":
+        print(outcome.message)
+        return 0
     print(
-        f"Stored release {result.release_number} ({result.status}) of {result.dataflow} for provider "
-        f"{result.provider[0]}:{result.provider[1]}: {result.report.observations} observations in "
-        f"{result.series} series, {result.changed_observations} changed"
+        f"Stored release {outcome.release_number} ({outcome.release_status}) of {flow} for provider "
+        f"{provider[0]}:{provider[1]}: {outcome.report.observations} observations in "
+        f"{outcome.report.series} series, {outcome.changed_observations} changed"
     )
     return 0
 

@@ -1,23 +1,18 @@
-"""Loading an SDMX data message as a new release: read → validate everything → write, all or nothing."""
+"""Storing validated data as a new release, all or nothing (used by uploads, the CLI and the demo)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from exchange.db import session_scope
-from exchange.formats.data_readers import read_data_message
-from exchange.formats.records import MessageError
 from exchange.store.releases import Action, ReleaseSource, dataset_for, store_release
 from exchange.store.schema import AuditEntry
 from exchange.structures.model import Ref
-from exchange.structures.registry import Registry
 from exchange.validation.report import ValidationReport
-from exchange.validation.validator import ValidatedData, Validator
+from exchange.validation.validator import ValidatedData
 
 ACTIONS: dict[str, Action] = {
     "replace": "replace",
@@ -44,46 +39,6 @@ class LoadResult:
     changed_observations: int
     series: int
     report: ValidationReport
-
-
-def load_data(
-    engine: Engine,
-    registry: Registry,
-    content: bytes,
-    *,
-    dataflow: Ref,
-    provider: tuple[str, str],
-    action: str = "replace",
-    publish: bool = True,
-    source_name: str = "",
-    actor: str = "cli",
-    token_id: int | None = None,
-    max_bytes: int | None = None,
-) -> LoadResult:
-    """Validate a data message against the dataflow and store it as the provider's next release.
-
-    Raises :class:`LoadRefused` (nothing written) when the input is too large, unreadable or invalid.
-    """
-    if max_bytes is not None and len(content) > max_bytes:
-        raise LoadRefused(f"The file is {len(content):,} bytes; the limit is {max_bytes:,} bytes.")
-    if not content.strip():
-        raise LoadRefused("The file is empty.")
-    if action not in ACTIONS:
-        raise LoadRefused(f"Unknown action '{action}' (use replace, merge or delete).")
-    flow = registry.dataflow(dataflow)
-    validator = Validator(registry, flow)
-    try:
-        message = read_data_message(io.BytesIO(content), validator.dsd)
-        validated = validator.validate(message)
-    except MessageError as exc:
-        where = exc.location.describe()
-        raise LoadRefused(f"The file cannot be read as SDMX data{' (' + where + ')' if where else ''}: {exc}") from exc
-    source = ReleaseSource(
-        name=source_name, format=message.format, sha256=hashlib.sha256(content).hexdigest(), created_by=actor
-    )
-    return store_validated(
-        engine, validated, provider=provider, action=action, publish=publish, source=source, token_id=token_id
-    )
 
 
 def store_validated(

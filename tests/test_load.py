@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,8 +20,13 @@ from tests.conftest import SDG_SAMPLES
 GLOBAL_FLOW = "IAEG-SDGs:DF_SDG_GLC(1.22)"
 
 
+def data_dir_for(db_url: str) -> Path:
+    """A data directory of the test database's own (raw uploads are kept there)."""
+    return Path(tempfile.gettempdir()) / f"voices-test-{hashlib.sha256(db_url.encode()).hexdigest()[:12]}"
+
+
 def voices(db_url: str, *args: str, max_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VOICES_DATABASE_URL": db_url}
+    env = {**os.environ, "VOICES_DATABASE_URL": db_url, "VOICES_DATA_DIR": str(data_dir_for(db_url))}
     if max_bytes is not None:
         env["VOICES_MAX_UPLOAD_BYTES"] = str(max_bytes)
     return subprocess.run(
@@ -169,3 +176,17 @@ def test_reload_with_changes_keeps_history(db_url: str, tmp_path: Path) -> None:
     closed = [v for v in versions if v.to_release is not None]
     assert any(v.obs_value == 99.5 and v.to_release is None for v in versions)
     assert any(v.obs_value == float(first_value) and v.to_release == v.from_release + 1 for v in closed)
+
+
+def test_identical_reload_is_detected_and_raw_files_are_kept(db_url: str) -> None:
+    sample = SDG_SAMPLES / "sample_structspecific_SDG1.8_1-2-1.xml"
+    first = voices(db_url, "load", str(sample), "--dataflow", GLOBAL_FLOW, "--provider", "VNM")
+    assert first.returncode == 0, first.stderr
+    before = store_counts(db_url)
+    again = voices(db_url, "load", str(sample), "--dataflow", GLOBAL_FLOW, "--provider", "VNM")
+    assert again.returncode == 0, again.stderr
+    assert "Identical to upload" in again.stdout and "no new release" in again.stdout
+    assert store_counts(db_url) == before
+    digest = hashlib.sha256(sample.read_bytes()).hexdigest()
+    kept = data_dir_for(db_url) / "uploads" / digest[:2] / digest
+    assert kept.read_bytes() == sample.read_bytes()

@@ -201,3 +201,30 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Upload(Base):
+    """One upload (or CLI load) of a file: what came in, what was decided, which release it made."""
+
+    __tablename__ = "upload"
+    __table_args__ = (Index("ix_upload_identity", "content_sha256", "spec_sha256", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id"))
+    dataflow: Mapped[str] = mapped_column(String(300))
+    provider: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(Text, default="")
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    spec_sha256: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    action: Mapped[str] = mapped_column(String(16))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # refused | validated | stored | duplicate
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("release.id"))
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[str] = mapped_column(Text, default="{}")
