@@ -10,7 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import availability, data, structures
+from api import availability, data, structures, uploads_routes
 from api.context import ServiceContext
 from api.errors import SdmxError, error_response
 from exchange import __version__
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__, "artefacts": len(registry.all())}
 
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.include_router(uploads_routes.router)
     app.include_router(data.router)
     app.include_router(availability.router)
     app.include_router(structures.router)

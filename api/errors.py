@@ -75,7 +75,7 @@ def error_response(request: Request, error: SdmxError) -> Response:
     version = api_version(request)
     accept = request.headers.get("accept", "")
     text = error.message
-    if "json" in accept and "xml" not in accept:
+    if request.url.path.startswith("/api/") or ("json" in accept and "xml" not in accept):
         body = json.dumps(
             {"errors": [{"code": error.code, "title": _TITLES.get(error.code, "Error"), "detail": text}]},
             ensure_ascii=False,

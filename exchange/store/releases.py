@@ -253,3 +253,30 @@ def _same(a: float | None, b: float | None) -> bool:
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class ReleaseStateError(ValueError):
+    """A release cannot change state as asked (unknown, already published, earlier draft pending)."""
+
+
+def publish_release(session: Session, dataset: Dataset, number: int) -> Release:
+    """Make a draft release visible; earlier drafts of the dataset must be published first."""
+    release = session.scalar(
+        select(Release).where(Release.dataset_id == dataset.id, Release.number == number).with_for_update()
+    )
+    if release is None:
+        raise ReleaseStateError(f"Release {number} does not exist")
+    if release.status == "published":
+        raise ReleaseStateError(f"Release {number} is already published")
+    earlier = session.scalars(
+        select(Release.number).where(
+            Release.dataset_id == dataset.id, Release.number < number, Release.status == "draft"
+        )
+    ).all()
+    if earlier:
+        raise ReleaseStateError(
+            f"Release {number} builds on draft release(s) {', '.join(map(str, earlier))}; publish those first"
+        )
+    release.status = "published"
+    release.published_at = utcnow()
+    return release

@@ -1,0 +1,209 @@
+"""Coalition uploads and releases: upload (or dry-run) a data file, read its report, publish a release.
+
+Writes need a bearer token: a coalition token writes only to its own data provider; an administrator
+names the provider. Every write is audited.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from api.context import require_token, service
+from api.errors import SdmxError, bad_request, not_found
+from api.uploads import read_body
+from exchange.auth import Principal
+from exchange.db import session_scope
+from exchange.ingest import LoadRefused
+from exchange.refs import RefError, parse_flow_ref, parse_provider_ref
+from exchange.store.releases import ReleaseStateError, publish_release
+from exchange.store.schema import AuditEntry, Dataset, Release, Upload
+from exchange.structures.model import Ref
+from exchange.uploads import UploadConflict, UploadRequest, process_upload
+
+router = APIRouter(prefix="/api/v1", tags=["uploads and releases"])
+
+UPLOAD_PARAMS = {"dataflow", "provider", "action", "dry_run", "filename"}
+
+
+def _writer(request: Request) -> Principal:
+    principal = require_token(request)
+    if principal.role not in ("admin", "coalition"):
+        raise SdmxError(403, f"A '{principal.role}' token cannot upload or publish data.", 150)
+    return principal
+
+
+def _target(request: Request, principal: Principal, flow_text: str, provider_text: str | None):  # type: ignore[no-untyped-def]
+    registry = service(request).registry()
+    try:
+        flow = parse_flow_ref(flow_text, registry)
+    except RefError as exc:
+        raise not_found(str(exc)) from exc
+    if principal.role == "coalition":
+        assert principal.provider is not None
+        if provider_text and parse_provider_ref(provider_text, registry) != principal.provider:
+            raise SdmxError(403, f"This token writes for {principal.provider[0]}:{principal.provider[1]} only.", 150)
+        return registry, flow, principal.provider
+    if not provider_text:
+        raise bad_request("Name the data provider (provider=AGENCY:ID) when uploading with an admin token")
+    try:
+        return registry, flow, parse_provider_ref(provider_text, registry)
+    except RefError as exc:
+        raise not_found(str(exc)) from exc
+
+
+@router.post("/uploads")
+async def upload(request: Request) -> Response:
+    """Upload an SDMX data file (the raw request body) as a draft release; ``dry_run=true`` only validates.
+
+    201: stored as a draft release; 200: valid dry run or identical re-upload; 422: the report lists every
+    problem and nothing was stored; 400: the file cannot be read; 409: a concurrent upload won.
+    """
+    principal = _writer(request)
+    params = request.query_params
+    unknown = sorted(set(params) - UPLOAD_PARAMS)
+    if unknown:
+        raise bad_request(f"Unknown query parameter(s): {', '.join(unknown)}")
+    if "dataflow" not in params:
+        raise bad_request("dataflow is required, e.g. dataflow=LNOB:DF_LNOB(1.0)")
+    dry_run = params.get("dry_run", "false")
+    if dry_run not in ("true", "false"):
+        raise bad_request("dry_run must be true or false")
+    context = service(request)
+    registry, flow, provider = _target(request, principal, params["dataflow"], params.get("provider"))
+    body = await read_body(request, context.settings.max_upload_bytes)
+    upload_request = UploadRequest(
+        content=body,
+        filename=params.get("filename", ""),
+        dataflow=flow,
+        provider=provider,
+        action=params.get("action", "replace"),
+        dry_run=dry_run == "true",
+        actor=principal.actor,
+        token_id=principal.token_id,
+    )
+    try:
+        outcome = process_upload(context.engine, registry, context.settings.data_dir, upload_request)
+    except LoadRefused as exc:
+        raise SdmxError(400, str(exc), 140) from exc
+    except UploadConflict as exc:
+        raise SdmxError(409, str(exc), 150) from exc
+    payload = outcome.to_dict()
+    payload["preview"] = [
+        {"key": r.key, "TIME_PERIOD": r.time_period, "OBS_VALUE": r.value, **r.series_attributes, **r.obs_attributes}
+        for r in outcome.preview
+    ]
+    status = {"stored": 201, "refused": 422}.get(outcome.status, 200)
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/uploads/{upload_id}")
+def upload_report(request: Request, upload_id: int) -> Response:
+    """An upload's record and full validation report (its coalition or an administrator)."""
+    principal = require_token(request)
+    with session_scope(service(request).engine) as session:
+        found = session.get(Upload, upload_id)
+        if found is None:
+            raise not_found(f"No upload {upload_id}")
+        if principal.role == "coalition" and principal.provider and found.provider != ":".join(principal.provider):
+            raise SdmxError(403, "This upload belongs to another data provider.", 150)
+        payload = {
+            "upload": found.id,
+            "created_at": found.created_at.isoformat(),
+            "dataflow": found.dataflow,
+            "provider": found.provider,
+            "filename": found.filename,
+            "sha256": found.content_sha256,
+            "action": found.action,
+            "dry_run": found.dry_run,
+            "status": found.status,
+            "report": json.loads(found.report),
+        }
+    return JSONResponse(payload)
+
+
+@router.get("/releases/{flow}/{provider}")
+def list_releases(request: Request, flow: str, provider: str) -> Response:
+    """Releases of a provider's dataset, newest first (drafts only for their own coalition and admins)."""
+    principal = require_token(request)
+    flow_ref, provider_ref = _flow(request, flow), _provider(request, provider)
+    sees_drafts = principal.role == "admin" or principal.provider == provider_ref
+    with session_scope(service(request).engine) as session:
+        dataset = _dataset(session, flow_ref, provider_ref)
+        rows = session.scalars(
+            select(Release).where(Release.dataset_id == dataset.id).order_by(Release.number.desc())
+        ).all()
+        releases = [
+            {
+                "number": r.number,
+                "status": r.status,
+                "action": r.action,
+                "created_at": r.created_at.isoformat(),
+                "published_at": r.published_at.isoformat() if r.published_at else None,
+                "source": r.source_name,
+                "sha256": r.source_sha256,
+                "changed_observations": r.observation_count,
+                "series": r.series_count,
+            }
+            for r in rows
+            if r.status == "published" or sees_drafts
+        ]
+    return JSONResponse({"dataflow": str(flow_ref), "provider": ":".join(provider_ref), "releases": releases})
+
+
+@router.post("/releases/{flow}/{provider}/{number}/publish")
+def publish(request: Request, flow: str, provider: str, number: int) -> Response:
+    """Publish a draft release: from now on anonymous SDMX queries see it."""
+    principal = _writer(request)
+    _, flow_ref, provider_ref = _target(request, principal, flow, provider)
+    context = service(request)
+    try:
+        with session_scope(context.engine) as session:
+            release = publish_release(session, _dataset(session, flow_ref, provider_ref), number)
+            published_at = release.published_at
+            session.add(
+                AuditEntry(
+                    actor=principal.actor,
+                    token_id=principal.token_id,
+                    action="publish",
+                    target=f"{flow_ref} {provider_ref[0]}:{provider_ref[1]} release {number}",
+                    detail="{}",
+                )
+            )
+    except ReleaseStateError as exc:
+        raise SdmxError(409, str(exc), 150) from exc
+    return JSONResponse(
+        {"release": number, "status": "published", "published_at": published_at.isoformat() if published_at else None}
+    )
+
+
+def _flow(request: Request, text: str) -> Ref:
+    try:
+        return parse_flow_ref(text, service(request).registry())
+    except RefError as exc:
+        raise not_found(str(exc)) from exc
+
+
+def _provider(request: Request, text: str) -> tuple[str, str]:
+    try:
+        return parse_provider_ref(text, service(request).registry())
+    except RefError as exc:
+        raise not_found(str(exc)) from exc
+
+
+def _dataset(session, flow: Ref, provider: tuple[str, str]) -> Dataset:  # type: ignore[no-untyped-def]
+    dataset = session.scalar(
+        select(Dataset).where(
+            Dataset.dataflow_agency == flow.agency,
+            Dataset.dataflow_id == flow.id,
+            Dataset.dataflow_version == flow.version,
+            Dataset.provider_agency == provider[0],
+            Dataset.provider_id == provider[1],
+        )
+    )
+    if dataset is None:
+        raise not_found(f"{provider[0]}:{provider[1]} has no data in {flow}")
+    return dataset
