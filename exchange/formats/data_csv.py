@@ -7,6 +7,12 @@ these rows attributes attached to a partial key). Columns follow the DSD: dimens
 time dimension, the measure, attributes in DSD order. UTF-8 without BOM, comma separator, CRLF line ends
 and RFC 4180 quoting only where a cell needs it (a comma, a double quote or a line break).
 
+A message may hold several data sets of one dataflow and layout (``write_csv_20_message``: the answers to
+updatedAfter and includeHistory): one header row, then the rows of each data set in turn, each with its data
+set's ACTION letter (``I``, ``R``, ``D``, ``A``) and dataset attribute values; the attribute columns are those
+of all the data sets. SDMX-CSV 1.0 has no ACTION column and no validity dates: it carries one ``Information``
+data set only (:class:`UnrepresentableMessage` otherwise).
+
 Options (both field guides and the REST media-type parameters):
 
 - ``labels=both``: ``ID: Name`` in the headers of components that have a name and in coded cells (dimension
@@ -27,7 +33,8 @@ and observation attribute JSON strings are computed once and reused; rows are jo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -42,6 +49,8 @@ CHUNK_BYTES = 64 * 1024
 """Approximate size of the chunks the writers yield."""
 MEMO_LIMIT = 16384
 """Most entries a memo of rendered text keeps before it starts over (bounds memory on unique values)."""
+DataSets = Sequence[tuple[DataSetInfo, Iterable[SeriesBlock]]]
+"""The data sets of one message, each with its series, in message order."""
 ACTION_LETTERS = {"Information": "I", "Append": "A", "Merge": "A", "Replace": "R", "Delete": "D"}
 _EOL = "\r\n"
 _BATCH_ROWS = 64
@@ -135,19 +144,57 @@ def selected_attributes(info: DataSetInfo, options: WriteOptions) -> list[Compon
     ]
 
 
+def message_attributes(infos: Iterable[DataSetInfo], options: WriteOptions) -> list[Component]:
+    """:func:`selected_attributes` of every data set of a message, in DSD order."""
+    infos = list(infos)
+    ids = {a.id for info in infos for a in selected_attributes(info, options)}
+    return [a for a in infos[0].structure.attributes if a.id in ids]
+
+
+class UnrepresentableMessage(ValueError):
+    """The message cannot be written in the requested format; another format can carry it (HTTP 406)."""
+
+
 def write_csv_10(info: DataSetInfo, blocks: Iterable[SeriesBlock], options: WriteOptions) -> Iterator[bytes]:
     """SDMX-CSV 1.0 (``application/vnd.sdmx.data+csv;version=1.0.0``) in ~64 KB UTF-8 chunks.
 
-    Raises ValueError at once for ``labels=name``, which SDMX-CSV 1.0 does not define.
+    Raises :class:`UnrepresentableMessage` at once for ``labels=name``, which SDMX-CSV 1.0 does not define,
+    and for a data set whose action is not ``Information`` (SDMX-CSV 1.0 has no ACTION column).
     """
-    if options.labels == "name":
-        raise ValueError("SDMX-CSV 1.0 has no labels=name (only id and both); use SDMX-CSV 2.0")
-    return _Writer(info, options, "1.0").write(blocks)
+    return write_csv_10_message([(info, blocks)], options)
 
 
 def write_csv_20(info: DataSetInfo, blocks: Iterable[SeriesBlock], options: WriteOptions) -> Iterator[bytes]:
     """SDMX-CSV 2.0 (``application/vnd.sdmx.data+csv;version=2.0.0``) in ~64 KB UTF-8 chunks."""
-    return _Writer(info, options, "2.0").write(blocks)
+    return write_csv_20_message([(info, blocks)], options)
+
+
+def write_csv_10_message(datasets: DataSets, options: WriteOptions) -> Iterator[bytes]:
+    """:func:`write_csv_10` for a message: SDMX-CSV 1.0 carries exactly one ``Information`` data set.
+
+    Raises :class:`UnrepresentableMessage` at once for several data sets or another action (updatedAfter and
+    includeHistory answers), which only SDMX-CSV 2.0 and SDMX-ML can carry.
+    """
+    if not datasets:
+        raise ValueError("a data message needs at least one data set")
+    if options.labels == "name":
+        raise UnrepresentableMessage("SDMX-CSV 1.0 has no labels=name (only id and both); use SDMX-CSV 2.0")
+    actions = [info.action for info, _ in datasets]
+    if actions != ["Information"]:
+        what = f"{len(actions)} data sets" if len(actions) != 1 else f"a data set with action {actions[0]}"
+        raise UnrepresentableMessage(
+            f"SDMX-CSV 1.0 has no ACTION column, so it cannot carry {what} (the answer to updatedAfter or "
+            "includeHistory: data to replace and data to delete); use SDMX-CSV 2.0 or SDMX-ML"
+        )
+    return _Writer([info for info, _ in datasets], options, "1.0").write(datasets)
+
+
+def write_csv_20_message(datasets: DataSets, options: WriteOptions) -> Iterator[bytes]:
+    """:func:`write_csv_20` for a message of one or more data sets: one header row, then the rows of each
+    data set with its ACTION letter (I, R, D, A)."""
+    if not datasets:
+        raise ValueError("a data message needs at least one data set")
+    return _Writer([info for info, _ in datasets], options, "2.0").write(datasets)
 
 
 def _quote(text: str) -> str:
@@ -170,8 +217,8 @@ def _normalized_period(text: str) -> str:
 
 
 class _Writer:
-    def __init__(self, info: DataSetInfo, options: WriteOptions, version: str) -> None:
-        self.info = info
+    def __init__(self, infos: list[DataSetInfo], options: WriteOptions, version: str) -> None:
+        info = self.info = infos[0]
         self.options = options
         self.version = version
         self.names = Names(options)
@@ -183,8 +230,7 @@ class _Writer:
         series_only = options.detail in ("serieskeysonly", "nodata")
         self.measure_column = version == "1.0" or (options.measures and not series_only)
         self.fill_values = options.measures and not series_only
-        self.attributes = [a.id for a in selected_attributes(info, options)]
-        self.dataset_values = {k: v for k, v in info.dataset_attributes.items() if k in self.attributes}
+        self.attributes = [a.id for a in message_attributes(infos, options)]
         obs_dims = set(info.observation_dimensions)
         self.obs_positions = [i for i, d in enumerate(self.dims) if d in obs_dims]
         self.series_index = {d: i for i, d in enumerate(info.series_dimensions)}
@@ -243,9 +289,9 @@ class _Writer:
         cells += [self._header_cells(a) for a in self.attributes]
         return ",".join(cells) + _EOL
 
-    def structure_prefix(self) -> str:
-        """The cells before the dimensions, with their trailing separator."""
-        flow = self.info.dataflow
+    def structure_prefix(self, info: DataSetInfo) -> str:
+        """The cells before the dimensions of the data set's rows, with their trailing separator."""
+        flow = info.dataflow
         reference = f"{flow.agency}:{flow.id}({flow.version})"
         name = localised(flow.name, self.language)
         labels = self.options.labels
@@ -255,7 +301,7 @@ class _Writer:
         cells = ["dataflow", identification]
         if labels == "name":
             cells.append(_quote(name))
-        cells.append(ACTION_LETTERS.get(self.info.action, "I"))
+        cells.append(ACTION_LETTERS.get(info.action, "I"))
         return ",".join(cells) + ","
 
     def attribute_suffix(self, values: dict[str, str]) -> str:
@@ -291,10 +337,14 @@ class _Writer:
         segments.append(current + ("," if self.measure_column else ""))
         return segments
 
-    def write(self, blocks: Iterable[SeriesBlock]) -> Iterator[bytes]:
+    def write(self, datasets: DataSets) -> Iterator[bytes]:
         yield self.header().encode()
-        prefix = self.structure_prefix()
-        dataset = self.dataset_values
+        yield from _chunks(chain.from_iterable(self.rows(info, blocks) for info, blocks in datasets))
+
+    def rows(self, info: DataSetInfo, blocks: Iterable[SeriesBlock]) -> Iterator[list[str]]:
+        """The rows of one data set, in batches."""
+        prefix = self.structure_prefix(info)
+        dataset = {k: v for k, v in info.dataset_attributes.items() if k in self.attributes}
 
         def series_suffixes(series_json: str | None) -> Memo:
             values = {**dataset, **parse_attributes(series_json)}
@@ -302,12 +352,10 @@ class _Writer:
 
         suffixes = Memo(series_suffixes)
         if self.options.detail in ("serieskeysonly", "nodata"):
-            rows = self._series_rows(prefix, blocks, suffixes)
-        elif len(self.obs_positions) == 1:
-            rows = self._rows_one(prefix, blocks, suffixes)
-        else:
-            rows = self._rows_many(prefix, blocks, suffixes)
-        yield from _chunks(rows)
+            return self._series_rows(prefix, blocks, suffixes)
+        if len(self.obs_positions) == 1:
+            return self._rows_one(prefix, blocks, suffixes)
+        return self._rows_many(prefix, blocks, suffixes)
 
     def _series_rows(self, prefix: str, blocks: Iterable[SeriesBlock], suffixes: Memo) -> Iterator[list[str]]:
         """One row per series, observation-level dimensions empty."""

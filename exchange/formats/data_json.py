@@ -10,6 +10,13 @@ set header and the spooled body, in the order of the specification's examples, s
 stream-parse see the structure first. Peak memory does not grow with the number of observations; ``meta``
 leaves at once, the structure and data only after the last series has been read.
 
+A message may hold several data sets of one dataflow and layout (``write_json_*_message``: the answers to
+updatedAfter and includeHistory): their bodies go one after the other into the same spool, indexing into the
+one shared structure (whose ``values`` cover them all; SDMX-JSON 2.0 lists them all in ``dataSets``), and
+``dataSets`` has one entry per data set with its ``action``, ``validFrom``/``validTo``, reporting period,
+dataset attributes (null where a data set has no value for one the others have) and series. The dataProvider
+link of the structure is written when every data set has the same provider.
+
 Shapes:
 
 - ``dimensionAtObservation=TIME_PERIOD`` (or any one dimension, or several): ``series`` keyed by the
@@ -41,13 +48,14 @@ from typing import Any
 
 from exchange.formats.data_csv import (
     CHUNK_BYTES,
+    DataSets,
     Memo,
     Names,
     dimension_order,
     is_coded,
     localised,
+    message_attributes,
     parse_attributes,
-    selected_attributes,
     slices,
 )
 from exchange.formats.data_message import DataSetInfo, SeriesBlock, WriteOptions
@@ -69,12 +77,22 @@ _PIECES_BATCH = 2048
 
 def write_json_10(info: DataSetInfo, blocks: Iterable[SeriesBlock], options: WriteOptions) -> Iterator[bytes]:
     """SDMX-JSON 1.0 data (``application/vnd.sdmx.data+json;version=1.0.0``) in ~64 KB UTF-8 chunks."""
-    return _Writer(info, options, v2=False).write(blocks)
+    return write_json_10_message([(info, blocks)], options)
 
 
 def write_json_20(info: DataSetInfo, blocks: Iterable[SeriesBlock], options: WriteOptions) -> Iterator[bytes]:
     """SDMX-JSON 2.0 data (``application/vnd.sdmx.data+json;version=2.0.0``) in ~64 KB UTF-8 chunks."""
-    return _Writer(info, options, v2=True).write(blocks)
+    return write_json_20_message([(info, blocks)], options)
+
+
+def write_json_10_message(datasets: DataSets, options: WriteOptions) -> Iterator[bytes]:
+    """:func:`write_json_10` for a message of one or more data sets sharing one structure."""
+    return _Writer([info for info, _ in datasets], options, v2=False).write(datasets)
+
+
+def write_json_20_message(datasets: DataSets, options: WriteOptions) -> Iterator[bytes]:
+    """:func:`write_json_20` for a message of one or more data sets sharing one structure."""
+    return _Writer([info for info, _ in datasets], options, v2=True).write(datasets)
 
 
 class _Index(dict[str, int]):
@@ -110,8 +128,13 @@ def _related_dimensions(attribute: Component, dsd: DataStructure) -> list[str]:
 
 
 class _Writer:
-    def __init__(self, info: DataSetInfo, options: WriteOptions, v2: bool) -> None:
-        self.info = info
+    def __init__(self, infos: list[DataSetInfo], options: WriteOptions, v2: bool) -> None:
+        if not infos:
+            raise ValueError("a data message needs at least one data set")
+        info = self.info = infos[0]
+        self.infos = infos
+        self.provider = info.provider if all(i.provider == info.provider for i in infos) else None
+        """The data provider of every data set (None if they differ)."""
         self.options = options
         self.v2 = v2
         self.names = Names(options)
@@ -129,8 +152,8 @@ class _Writer:
         self.with_observations = options.detail in ("full", "dataonly")
         self.with_value = options.measures or not v2
 
-        selected = selected_attributes(info, options)
-        given = {k: v for k, v in info.dataset_attributes.items() if v is not None}
+        selected = message_attributes(infos, options)
+        given = {k for i in infos for k, v in i.dataset_attributes.items() if v is not None}
         self.dataset_attrs = [a for a in selected if a.id in given]
         rest = [a for a in selected if a.id not in given]
         series_set = set(self.series_dims)
@@ -144,7 +167,6 @@ class _Writer:
             self.obs_attrs = [a for a in rest if a not in self.series_attrs]
         if not self.with_observations:
             self.obs_attrs = []
-        self.dataset_values = {a.id: given[a.id] for a in self.dataset_attrs}
         self.inline = {a.id for a in self.obs_attrs if v2 and not is_coded(a)}
         """Uncoded observation attributes that SDMX-JSON 2.0 writes as values rather than indexes."""
         self.indexes = {c: _Index() for c in self.dims}
@@ -327,8 +349,8 @@ class _Writer:
     def _links(self) -> list[Json]:
         flow, dsd = self.info.dataflow, self.dsd
         links = [{"rel": "dataflow", "urn": flow.urn}, {"rel": "datastructure", "urn": dsd.urn}]
-        if self.info.provider:
-            agency, provider = self.info.provider
+        if self.provider:
+            agency, provider = self.provider
             urn = f"urn:sdmx:org.sdmx.infomodel.base.DataProvider={agency}:DATA_PROVIDERS(1.0).{provider}"
             links.append({"rel": "dataProvider", "urn": urn})
         return links
@@ -356,7 +378,7 @@ class _Writer:
             "observation": [self._attribute(a) for a in self.obs_attrs],
         }
         if self.v2:
-            doc["dataSets"] = [0]
+            doc["dataSets"] = list(range(len(self.infos)))
         return doc
 
     def meta(self) -> Json:
@@ -372,8 +394,7 @@ class _Writer:
             "sender": {"id": self.info.sender},
         }
 
-    def dataset_head(self) -> Json:
-        info = self.info
+    def dataset_head(self, info: DataSetInfo) -> Json:
         doc: Json = {"structure": 0} if self.v2 else {}
         doc |= {"action": _ACTIONS.get(info.action, info.action), "links": self._links()[:1]}
         if info.reporting_begin:
@@ -384,27 +405,38 @@ class _Writer:
             doc["validFrom"] = info.valid_from
         if info.valid_to:
             doc["validTo"] = info.valid_to
-        if self.dataset_attrs:
-            doc["attributes"] = [self.indexes[a.id][self.dataset_values[a.id]] for a in self.dataset_attrs]
+        values = info.dataset_attributes
+        if any(values.get(a.id) is not None for a in self.dataset_attrs):
+            doc["attributes"] = [
+                None if values.get(a.id) is None else self.indexes[a.id][values[a.id]] for a in self.dataset_attrs
+            ]
         return doc
 
     # --- message -------------------------------------------------------------------------------------
 
-    def write(self, blocks: Iterable[SeriesBlock]) -> Iterator[bytes]:
+    def write(self, datasets: DataSets) -> Iterator[bytes]:
         yield f'{{"meta":{_dumps(self.meta())},"data":{{'.encode()
         with SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-            dataset = self.dataset_head()  # gives the data set attribute values the first indexes
-            for text in self.body(blocks):
-                spool.write(text.encode())
+            heads = [self.dataset_head(info) for info, _ in datasets]  # data set attribute values index first
+            ends = []
+            for _, blocks in datasets:
+                for text in self.body(blocks):
+                    spool.write(text.encode())
+                ends.append(spool.tell())
             structure_key = "structures" if self.v2 else "structure"
             structure = [self.structure()] if self.v2 else self.structure()
             container = "observations" if self.flat else "series"
-            head = f'"{structure_key}":{_dumps(structure)},"dataSets":[{_dumps(dataset)[:-1]},"{container}":{{'
-            pending = head.encode()
+            pending = f'"{structure_key}":{_dumps(structure)},"dataSets":['.encode()
             spool.seek(0)
-            while chunk := spool.read(CHUNK_BYTES):
-                pending += chunk
-                if len(pending) >= CHUNK_BYTES:
-                    yield pending
-                    pending = b""
-            yield pending + b"}}]}}"
+            position = 0
+            for number, (head, end) in enumerate(zip(heads, ends, strict=True)):
+                pending += f'{"," if number else ""}{_dumps(head)[:-1]},"{container}":{{'.encode()
+                while position < end:
+                    chunk = spool.read(min(CHUNK_BYTES, end - position))
+                    position += len(chunk)
+                    pending += chunk
+                    if len(pending) >= CHUNK_BYTES:
+                        yield pending
+                        pending = b""
+                pending += b"}}"
+            yield pending + b"]}}"

@@ -11,6 +11,10 @@ Where components go is decided once per message (:class:`Plan`): the ``detail``,
 dimension at observation level (all of them for ``AllDimensions``) are written on each observation, as the
 DSD-specific schemas want; dataset attributes go on the data set.
 
+A message holds one or more data sets (updatedAfter: a ``Replace`` and a ``Delete`` set; includeHistory: one
+or two per release) sharing the header and the layout; each is a ``message:DataSet`` with its own action,
+validity dates, dataset attributes and series, written one after the other as its series arrive.
+
 Values are Python floats, written as the shortest text that reads back to the same float (``repr``) without
 a trailing ``.0`` (``12``, ``45.5``, ``0.30000000000000004``, ``1e+22``); NaN and infinities as the xs:double
 literals ``NaN``, ``INF``, ``-INF``. A missing value (None) is left out (generic data: see :mod:`data_ml21`).
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +37,8 @@ OBS_SLICE = 256
 """Observations rendered into one string; longer series are written in slices."""
 MEMO_LIMIT = 20000
 """Entries a memo holds before it starts again from empty."""
+DataSets = Sequence[tuple[DataSetInfo, Iterable[SeriesBlock]]]
+"""The data sets of one message, each with its series, in message order."""
 ALL_DIMENSIONS = "AllDimensions"
 ACTIONS = ("Append", "Replace", "Delete", "Information")
 NUMBER_WORDS = {"nan": "NaN", "inf": "INF", "-inf": "-INF"}
@@ -220,11 +226,22 @@ def chunked(pieces: Iterable[str]) -> Iterator[bytes]:
         yield "".join(buffer).encode()
 
 
-def document(head: str, body: Iterable[str], tail: str) -> Iterator[str]:
-    """``head``, then the pieces of ``body``, then ``tail``."""
+def document(head: str, datasets: Iterable[tuple[str, Iterable[str]]], tail: str) -> Iterator[str]:
+    """``head``, then each data set (its opening ``message:DataSet`` tag, the pieces of its body and the
+    closing tag), then ``tail``. Bodies are generators, so a data set is read only once its turn comes."""
     yield head
-    yield from body
+    for opening, body in datasets:
+        yield opening
+        yield from body
+        yield "</message:DataSet>"
     yield tail
+
+
+def plans(datasets: DataSets, options: WriteOptions) -> list[Plan]:
+    """One :class:`Plan` per data set (checked now, before anything is written)."""
+    if not datasets:
+        raise ValueError("a data message needs at least one data set")
+    return [Plan(info, options) for info, _ in datasets]
 
 
 def slices(observations: list[ObservationRow]) -> Iterator[list[ObservationRow]]:
