@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,12 +26,21 @@ log = logging.getLogger("voices.api")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: from the environment)."""
     settings = settings or load_settings()
+    jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-job")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown(wait=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Voices Exchange",
         version=__version__,
         description="SDMX exchange for citizen-generated SDG data from the Leave No One Behind partnership.",
     )
     app.state.service = ServiceContext(settings, get_engine(settings.db_url))
+    app.state.jobs = jobs
 
     @app.exception_handler(SdmxError)
     async def sdmx_error(request: Request, exc: SdmxError) -> Response:

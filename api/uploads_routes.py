@@ -18,6 +18,7 @@ from api.uploads import read_body
 from exchange.auth import Principal
 from exchange.db import session_scope
 from exchange.ingest import LoadRefused
+from exchange.jobs import create_job, job_state, run_upload_job
 from exchange.refs import RefError, parse_flow_ref, parse_provider_ref
 from exchange.store.releases import ReleaseStateError, publish_release
 from exchange.store.schema import AuditEntry, Dataset, Release, Upload
@@ -26,7 +27,7 @@ from exchange.uploads import UploadConflict, UploadRequest, process_upload
 
 router = APIRouter(prefix="/api/v1", tags=["uploads and releases"])
 
-UPLOAD_PARAMS = {"dataflow", "provider", "action", "dry_run", "filename"}
+UPLOAD_PARAMS = {"dataflow", "provider", "action", "dry_run", "filename", "async"}
 
 
 def _writer(request: Request) -> Principal:
@@ -85,6 +86,18 @@ async def upload(request: Request) -> Response:
         actor=principal.actor,
         token_id=principal.token_id,
     )
+    run_async = params.get("async", "auto")
+    if run_async not in ("true", "false", "auto"):
+        raise bad_request("async must be true, false or auto")
+    if run_async == "true" or (run_async == "auto" and len(body) > context.settings.async_upload_bytes):
+        job_id = create_job(context.engine, upload_request)
+        request.app.state.jobs.submit(
+            run_upload_job, context.engine, registry, context.settings.data_dir, job_id, upload_request
+        )
+        location = f"/api/v1/jobs/{job_id}"
+        return JSONResponse(
+            {"job": job_id, "state": "queued", "status_url": location}, status_code=202, headers={"Location": location}
+        )
     try:
         outcome = process_upload(context.engine, registry, context.settings.data_dir, upload_request)
     except LoadRefused as exc:
@@ -98,6 +111,19 @@ async def upload(request: Request) -> Response:
     ]
     status = {"stored": 201, "refused": 422}.get(outcome.status, 200)
     return JSONResponse(payload, status_code=status)
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: int, wait: float = 0) -> Response:
+    """A background upload's state and, when done, its result; ``wait`` long-polls up to 60 s."""
+    principal = require_token(request)
+    context = service(request)
+    state = job_state(context.engine, job_id, context.settings.job_stale_seconds, min(max(wait, 0), 60))
+    if state is None:
+        raise not_found(f"No job {job_id}")
+    if principal.role == "coalition" and principal.provider and state["provider"] != ":".join(principal.provider):
+        raise SdmxError(403, "This job belongs to another data provider.", 150)
+    return JSONResponse(state)
 
 
 @router.get("/uploads/{upload_id}")

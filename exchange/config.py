@@ -20,6 +20,9 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "info").lower())
     max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))))
     max_response_observations: int = field(default_factory=lambda: int(_env("MAX_RESPONSE_OBSERVATIONS", "5000000")))
+    async_upload_bytes: int = field(default_factory=lambda: int(_env("ASYNC_UPLOAD_BYTES", str(5 * 1024 * 1024))))
+    """Uploads larger than this run as background jobs (202 + job URL)."""
+    job_stale_seconds: float = field(default_factory=lambda: float(_env("JOB_STALE_SECONDS", "60")))
     workers: int = field(default_factory=lambda: int(_env("WORKERS", "1")))
 
     @property

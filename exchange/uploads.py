@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from exchange.validation.report import ValidationReport
 from exchange.validation.validator import Validator
 
 PREVIEW_OBSERVATIONS = 20
+PROGRESS_EVERY = 10_000
 
 
 class UploadConflict(RuntimeError):
@@ -88,7 +90,13 @@ def keep_raw(data_dir: Path, content: bytes, sha256: str) -> Path:
     return path
 
 
-def process_upload(engine: Engine, registry: Registry, data_dir: Path, request: UploadRequest) -> UploadOutcome:
+def process_upload(
+    engine: Engine,
+    registry: Registry,
+    data_dir: Path,
+    request: UploadRequest,
+    progress: Callable[[int], None] | None = None,
+) -> UploadOutcome:
     """Validate an SDMX data file for the provider's dataset and store it as a release (unless a dry run).
 
     Raises :class:`LoadRefused` for input that cannot be read at all (nothing is stored but the record
@@ -110,7 +118,7 @@ def process_upload(engine: Engine, registry: Registry, data_dir: Path, request: 
         preview: list[ObservationRecord] = []
         validated = validator.validate(
             DataMessage(
-                _tee(message.observations, preview),
+                _tee(message.observations, preview, progress),
                 format=message.format,
                 dataset_attributes=message.dataset_attributes,
             )
@@ -144,10 +152,13 @@ def process_upload(engine: Engine, registry: Registry, data_dir: Path, request: 
     )
 
 
-def _tee(records, sink: list[ObservationRecord]):  # type: ignore[no-untyped-def]
-    for record in records:
+def _tee(records, sink: list[ObservationRecord], progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
+    """Pass records through, keeping the first few for the preview and reporting progress."""
+    for count, record in enumerate(records, start=1):
         if len(sink) < PREVIEW_OBSERVATIONS:
             sink.append(record)
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
         yield record
 
 

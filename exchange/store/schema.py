@@ -228,3 +228,22 @@ class Upload(Base):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     observations: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Job(Base):
+    """A long upload processed in the background; any worker can report its state."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
+    provider: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    """Observations read so far."""
+    result: Mapped[str] = mapped_column(Text, default="{}")
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    """The status the synchronous request would have answered (201, 200, 422, 400, 409)."""
