@@ -16,7 +16,7 @@ from api.errors import SdmxError, bad_request, not_found
 from api.negotiation import MediaOption, negotiate_with_params
 from api.query_parsing import check_params, v1_query, v2_query
 from exchange.formats.data_message import WriteOptions
-from exchange.formats.data_writers import write_message
+from exchange.formats.data_writers import UnrepresentableMessage, write_message
 from exchange.query.engine import DataQueryEngine
 from exchange.query.params import (
     DataQuery,
@@ -108,12 +108,6 @@ def _common_values(params, query: DataQuery) -> None:  # type: ignore[no-untyped
     if "dimensionAtObservation" in params:
         query.dimension_at_observation = params["dimensionAtObservation"]
     query.include_history = _bool("includeHistory", params.get("includeHistory"))
-    if query.include_history:
-        raise SdmxError(
-            501,
-            "includeHistory is not available yet: query a past state with asOf (REST 2.x) or "
-            "the changes since a date with updatedAfter.",
-        )
 
 
 @router.get("/sdmx/v1/data/{flow_ref}", tags=["data (REST 1.5)"])
@@ -241,7 +235,10 @@ def _answer(
     if option.media_type.endswith("csv"):
         name = f"{flow.agency}-{flow.id}-{flow.version}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    body = write_message(option.key, datasets, options)
+    try:
+        body = write_message(option.key, datasets, options)
+    except UnrepresentableMessage as exc:
+        raise SdmxError(406, str(exc)) from exc
     return StreamingResponse(body, media_type=_content_type(option, media_params), headers=headers)
 
 
