@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 
 import pytest
 import sdmx
@@ -60,7 +61,7 @@ def stored(settings) -> dict[tuple[str, str], tuple[float | None, dict[str, str]
                 Dataset.provider_id.in_(["DNK", "NPL"]),
                 Observation.to_release.is_(None),
                 SeriesAttributes.to_release.is_(None),
-                Observation.period_start >= "2023-01-01",
+                Observation.period_start >= datetime(2023, 1, 1),
             )
         ).all()
     return {
