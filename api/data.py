@@ -80,6 +80,7 @@ V2_PARAMS = {
     "format",
     "labels",
     "timeFormat",
+    "reportingYearStartDay",
 }
 
 
@@ -146,6 +147,8 @@ def data_v2(request: Request, context: str, agency_id: str, resource_id: str, ve
                 raise QuerySyntaxError("offset must be a non-negative integer")
         if "limit" in params:
             query.limit = parse_positive_int("limit", params["limit"])
+        if params.get("reportingYearStartDay", "--01-01") != "--01-01":
+            raise SdmxError(501, "Reporting years starting on another day than --01-01 are not supported.")
         if params.get("sort", "series_key") not in ("series_key", "series_key:asc"):
             raise SdmxError(501, "Only sort=series_key (ascending, the default order) is supported.")
         _attributes_and_measures(query, params.get("attributes", "dsd"), params.get("measures", "all"), dsd)

@@ -112,6 +112,8 @@ def test_v2_filters_and_paging(client, demo) -> None:
     everything = "/sdmx/v2/data/dataflow/LNOB/DF_LNOB/1.0/*"
     low = {"c[OBS_STATUS]": "U", "c[REF_AREA]": "404", "c[POP_GROUP]": "PWD", "c[OBS_VALUE]": "lt:50"}
     status = rows(client.get(everything, params=low, headers={"Accept": CSV20}))
+    assert client.get(path, params={"reportingYearStartDay": "--01-01", "limit": "1"}).status_code == 200
+    assert client.get(path, params={"reportingYearStartDay": "--07-01"}).status_code == 501
     assert status and all(r["OBS_STATUS"] == "U" and float(r["OBS_VALUE"]) < 50 for r in status)
     assert {r["REF_AREA"] for r in status} == {"404"} and {r["POP_GROUP"] for r in status} == {"PWD"}
 
