@@ -41,6 +41,8 @@ class ObservationRecord:
     obs_attributes: dict[str, str] = field(default_factory=dict)
     series_attributes: dict[str, str] = field(default_factory=dict)
     location: Location = field(default_factory=Location)
+    lineage: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Mapped tables only: component → (source column, text as written in the cell or header) it came from."""
 
 
 @dataclass(slots=True)
