@@ -24,6 +24,7 @@ from exchange.store.releases import ReleaseStateError, publish_release
 from exchange.store.schema import AuditEntry, Dataset, Release, Upload
 from exchange.structures.model import Ref
 from exchange.uploads import UploadConflict, UploadRequest, process_upload
+from mappings.spec import SpecError, load_spec, spec_json_schema
 
 router = APIRouter(prefix="/api/v1", tags=["uploads and releases"])
 
@@ -58,27 +59,31 @@ def _target(request: Request, principal: Principal, flow_text: str, provider_tex
 
 @router.post("/uploads")
 async def upload(request: Request) -> Response:
-    """Upload an SDMX data file (the raw request body) as a draft release; ``dry_run=true`` only validates.
+    """Upload data as a draft release; ``dry_run=true`` only validates.
 
+    The body is either an SDMX data message, or ``multipart/form-data`` with a ``file`` (CSV/XLSX table)
+    and a ``spec`` (YAML mapping spec; its dataflow is used when ``dataflow`` is not given).
     201: stored as a draft release; 200: valid dry run or identical re-upload; 422: the report lists every
-    problem and nothing was stored; 400: the file cannot be read; 409: a concurrent upload won.
+    problem and nothing was stored; 400: the file or spec cannot be read; 409: a concurrent upload won.
     """
     principal = _writer(request)
     params = request.query_params
     unknown = sorted(set(params) - UPLOAD_PARAMS)
     if unknown:
         raise bad_request(f"Unknown query parameter(s): {', '.join(unknown)}")
-    if "dataflow" not in params:
-        raise bad_request("dataflow is required, e.g. dataflow=LNOB:DF_LNOB(1.0)")
     dry_run = params.get("dry_run", "false")
     if dry_run not in ("true", "false"):
         raise bad_request("dry_run must be true or false")
     context = service(request)
-    registry, flow, provider = _target(request, principal, params["dataflow"], params.get("provider"))
-    body = await read_body(request, context.settings.max_upload_bytes)
+    body, filename, spec_text = await _body(request, context.settings.max_upload_bytes)
+    flow_text = params.get("dataflow") or _spec_dataflow(spec_text)
+    if not flow_text:
+        raise bad_request("dataflow is required, e.g. dataflow=LNOB:DF_LNOB(1.0)")
+    registry, flow, provider = _target(request, principal, flow_text, params.get("provider"))
     upload_request = UploadRequest(
         content=body,
-        filename=params.get("filename", ""),
+        filename=params.get("filename", filename),
+        spec_text=spec_text,
         dataflow=flow,
         provider=provider,
         action=params.get("action", "replace"),
@@ -111,6 +116,48 @@ async def upload(request: Request) -> Response:
     ]
     status = {"stored": 201, "refused": 422}.get(outcome.status, 200)
     return JSONResponse(payload, status_code=status)
+
+
+async def _body(request: Request, limit: int) -> tuple[bytes, str, str | None]:
+    """(file bytes, file name, spec text or None) from a raw or multipart body, within the size limit."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await read_body(request, limit), "", None
+    declared = request.headers.get("content-length")
+    if not declared or not declared.isdigit():
+        raise SdmxError(411, "Multipart uploads need a Content-Length header.", 140)
+    if int(declared) > limit:
+        raise SdmxError(413, f"The request body is {int(declared):,} bytes; the limit is {limit:,} bytes.", 130)
+    form = await request.form(max_files=2, max_fields=5)
+    unknown = sorted(set(form.keys()) - {"file", "spec"})
+    if unknown or "file" not in form:
+        raise bad_request("Send the table as the form field 'file' and the mapping spec as 'spec'")
+    upload = form["file"]
+    if isinstance(upload, str):
+        raise bad_request("The form field 'file' must be a file")
+    content = await upload.read()
+    spec = form.get("spec")
+    spec_text = (
+        (await spec.read()).decode("utf-8", errors="replace")
+        if spec is not None and not isinstance(spec, str)
+        else spec
+    )
+    return content, upload.filename or "", spec_text
+
+
+def _spec_dataflow(spec_text: str | None) -> str | None:
+    """The dataflow a spec names (for uploads that do not say it), or None."""
+    if not spec_text:
+        return None
+    try:
+        return load_spec(spec_text).dataflow
+    except SpecError as exc:
+        raise SdmxError(400, f"The mapping spec is not valid: {exc}", 140) from exc
+
+
+@router.get("/mapping-spec/schema")
+def mapping_spec_schema() -> Response:
+    """The JSON Schema of mapping specs (YAML files validate against it as JSON)."""
+    return JSONResponse(spec_json_schema(), media_type="application/schema+json")
 
 
 @router.get("/jobs/{job_id}")

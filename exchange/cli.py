@@ -40,14 +40,27 @@ def _parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="create or upgrade the database and load the bundled structures")
     migrate.set_defaults(handler=_migrate)
 
-    load = sub.add_parser("load", help="validate an SDMX data file and store it as a new release")
-    load.add_argument("file", type=Path)
-    load.add_argument("--dataflow", required=True, help="e.g. LNOB:DF_LNOB(1.0), LNOB,DF_LNOB,1.0 or DF_LNOB")
-    load.add_argument("--provider", required=True, help="data provider, e.g. KEN or LNOB:KEN")
-    load.add_argument("--action", default="replace", choices=["replace", "merge", "delete"])
-    load.add_argument("--draft", action="store_true", help="keep the release as an unpublished draft")
-    load.add_argument("--report", type=Path, help="write the validation report (JSON) to this file")
-    load.set_defaults(handler=_load)
+    for name, text in (
+        ("load", "validate a data file and store it as a new release (published unless --draft)"),
+        ("upload", "the same as load: an SDMX message, or a CSV/XLSX table with --spec"),
+    ):
+        _add_load(sub.add_parser(name, help=text))
+
+    mapping = sub.add_parser("mapping", help="mapping specs: suggest a draft, print the schema, import sdg-build maps")
+    mapping_sub = mapping.add_subparsers(metavar="ACTION", required=True)
+    suggest = mapping_sub.add_parser("suggest", help="write a draft mapping spec for a sample CSV/XLSX file")
+    suggest.add_argument("file", type=Path)
+    suggest.add_argument("--dataflow", default="LNOB:DF_LNOB(1.0)")
+    suggest.add_argument("--output", "-o", type=Path, help="write the YAML here (default: standard output)")
+    suggest.set_defaults(handler=_mapping_suggest)
+    mapping_sub.add_parser("schema", help="print the mapping spec JSON Schema").set_defaults(handler=_mapping_schema)
+    importer = mapping_sub.add_parser("import-sdg-build", help="convert sdg-build column and code map CSVs")
+    importer.add_argument("column_map", type=Path)
+    importer.add_argument("code_map", type=Path)
+    importer.add_argument("--dataflow", required=True)
+    importer.add_argument("--constant", action="append", default=[], metavar="COMPONENT=CODE")
+    importer.add_argument("--output", "-o", type=Path)
+    importer.set_defaults(handler=_mapping_import)
 
     demo = sub.add_parser("demo", help="load the demo dataset (several coalitions, ≥ 50,000 observations)")
     demo.add_argument("--seed", type=int, default=2030)
@@ -74,6 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(handler=_tokens_revoke)
     return parser
+
+
+def _add_load(load: argparse.ArgumentParser) -> None:
+    load.add_argument("file", type=Path)
+    load.add_argument("--dataflow", help="e.g. LNOB:DF_LNOB(1.0), LNOB,DF_LNOB,1.0 or DF_LNOB (default: the spec's)")
+    load.add_argument("--provider", required=True, help="data provider, e.g. KEN or LNOB:KEN")
+    load.add_argument("--spec", type=Path, help="mapping spec (YAML) for a CSV/XLSX table")
+    load.add_argument("--action", default="replace", choices=["replace", "merge", "delete"])
+    load.add_argument("--draft", action="store_true", help="keep the release as an unpublished draft")
+    load.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
+    load.add_argument("--report", type=Path, help="write the validation report (JSON) to this file")
+    load.set_defaults(handler=_load)
 
 
 def prepare_database(settings: Settings) -> None:
@@ -121,7 +146,11 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     with session_scope(engine) as session:
         registry = load_registry(session)
     try:
-        flow = parse_flow_ref(args.dataflow, registry)
+        spec_text = args.spec.read_text(encoding="utf-8") if args.spec else None
+        flow_text = args.dataflow or (_spec_dataflow(spec_text) if spec_text else None)
+        if not flow_text:
+            raise RefError("Give --dataflow (or a --spec that names one)")
+        flow = parse_flow_ref(flow_text, registry)
         provider = parse_provider_ref(args.provider, registry)
         if args.file.stat().st_size > settings.max_upload_bytes:
             raise LoadRefused(f"{args.file} is larger than the limit of {settings.max_upload_bytes:,} bytes")
@@ -132,10 +161,12 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
             provider=provider,
             action=args.action,
             publish=not args.draft,
+            dry_run=args.dry_run,
+            spec_text=spec_text,
             actor="cli",
         )
         outcome = process_upload(engine, registry, settings.data_dir, request)
-    except (RefError, OSError, UploadConflict) as exc:
+    except (RefError, OSError, UploadConflict, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except LoadRefused as exc:
@@ -150,11 +181,70 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     if outcome.status == "duplicate":
         print(outcome.message)
         return 0
+    if outcome.status == "validated":
+        print(
+            f"Valid: {outcome.report.observations} observations, {outcome.report.warning_count} warning(s); "
+            "nothing stored (dry run)"
+        )
+        return 0
     print(
         f"Stored release {outcome.release_number} ({outcome.release_status}) of {flow} for provider "
         f"{provider[0]}:{provider[1]}: {outcome.report.observations} observations in "
         f"{outcome.report.series} series, {outcome.changed_observations} changed"
     )
+    return 0
+
+
+def _spec_dataflow(spec_text: str) -> str:
+    from mappings.spec import load_spec
+
+    return load_spec(spec_text).dataflow
+
+
+def _mapping_suggest(args: argparse.Namespace, settings: Settings) -> int:
+    from mappings.readers import read_table
+    from mappings.spec import dump_spec
+    from mappings.suggest import draft_spec
+    from mappings.table import TableError
+
+    with session_scope(get_engine(settings.db_url)) as session:
+        registry = load_registry(session)
+    try:
+        table = read_table(args.file.read_bytes(), args.file.name)
+    except (TableError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    text = dump_spec(draft_spec(table, registry, args.dataflow))
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Draft spec written to {args.output}; fill in every '?' before uploading")
+    else:
+        print(text)
+    return 0
+
+
+def _mapping_schema(_args: argparse.Namespace, _settings: Settings) -> int:
+    from mappings.spec import spec_json_schema
+
+    print(json.dumps(spec_json_schema(), indent=2))
+    return 0
+
+
+def _mapping_import(args: argparse.Namespace, _settings: Settings) -> int:
+    from mappings.sdg_build import import_sdg_build
+    from mappings.spec import SpecError, dump_spec
+
+    constants = dict(c.split("=", 1) for c in args.constant if "=" in c)
+    try:
+        spec = import_sdg_build(args.column_map.read_bytes(), args.code_map.read_bytes(), args.dataflow, constants)
+    except (SpecError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    text = dump_spec(spec)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        print(text)
     return 0
 
 

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("A", re.compile(r"^(\d{4})(?:-A1)?$")),
-    ("S", re.compile(r"^(\d{4})-S([12])$")),
-    ("T", re.compile(r"^(\d{4})-T([1-3])$")),
-    ("Q", re.compile(r"^(\d{4})-Q([1-4])$")),
-    ("M", re.compile(r"^(\d{4})-M?(0[1-9]|1[0-2])$")),
-    ("W", re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$")),
-    ("D", re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
-    ("DOY", re.compile(r"^(\d{4})-D(\d{3})$")),
-    ("DT", re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?$")),
+    ("A", re.compile(r"(?a)^(\d{4})(?:-A1)?$")),
+    ("S", re.compile(r"(?a)^(\d{4})-S([12])$")),
+    ("T", re.compile(r"(?a)^(\d{4})-T([1-3])$")),
+    ("Q", re.compile(r"(?a)^(\d{4})-Q([1-4])$")),
+    ("M", re.compile(r"(?a)^(\d{4})-M?(0[1-9]|1[0-2])$")),
+    ("W", re.compile(r"(?a)^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$")),
+    ("D", re.compile(r"(?a)^(\d{4})-(\d{2})-(\d{2})$")),
+    ("DOY", re.compile(r"(?a)^(\d{4})-D(\d{3})$")),
+    ("DT", re.compile(r"(?a)^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?$")),
 ]
-_RANGE = re.compile(r"^([^/]+)/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_RANGE = re.compile(r"(?a)^([^/]+)/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 FREQ_KINDS: dict[str, frozenset[str]] = {
     "A": frozenset({"A"}),

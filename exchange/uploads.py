@@ -26,8 +26,12 @@ from exchange.store.releases import ReleaseSource
 from exchange.store.schema import Dataset, Release, Upload
 from exchange.structures.model import Ref
 from exchange.structures.registry import Registry
-from exchange.validation.report import ValidationReport
+from exchange.validation.report import Problem, ValidationReport
 from exchange.validation.validator import Validator
+from mappings.engine import apply_mapping
+from mappings.readers import read_table
+from mappings.spec import SpecError, load_spec
+from mappings.table import TableError
 
 PREVIEW_OBSERVATIONS = 20
 PROGRESS_EVERY = 10_000
@@ -48,6 +52,12 @@ class UploadRequest:
     publish: bool = False
     actor: str = "cli"
     token_id: int | None = None
+    spec_text: str | None = None
+    """A mapping spec (YAML): the file is then a CSV/XLSX table mapped by it, not an SDMX message."""
+
+    @property
+    def spec_sha256(self) -> str:
+        return hashlib.sha256(self.spec_text.encode()).hexdigest() if self.spec_text is not None else ""
 
 
 @dataclass
@@ -113,9 +123,9 @@ def process_upload(
         return duplicate
     flow = registry.dataflow(request.dataflow)
     validator = Validator(registry, flow)
+    preview: list[ObservationRecord] = []
     try:
-        message = read_data_message(io.BytesIO(request.content), validator.dsd)
-        preview: list[ObservationRecord] = []
+        message, mapping_problems = _read(registry, data_dir, request, validator)
         validated = validator.validate(
             DataMessage(
                 _tee(message.observations, preview, progress),
@@ -128,6 +138,11 @@ def process_upload(
         text = f"The file cannot be read as SDMX data{' (' + where + ')' if where else ''}: {exc}"
         _record(engine, request, sha256, "refused", ValidationReport(), message=text)
         raise LoadRefused(text) from exc
+    except LoadRefused as exc:
+        _record(engine, request, sha256, "refused", ValidationReport(), message=str(exc))
+        raise
+    for problem in mapping_problems:
+        validated.report.add(problem)
     report = validated.report
     if not report.ok or request.dry_run:
         status = "refused" if not report.ok else "validated"
@@ -150,6 +165,37 @@ def process_upload(
     return UploadOutcome(
         "stored", upload_id, report, result.release_number, result.status, result.changed_observations, preview=preview
     )
+
+
+def _read(
+    registry: Registry, data_dir: Path, request: UploadRequest, validator: Validator
+) -> tuple[DataMessage, list[Problem]]:
+    """The upload as a data message: an SDMX message as is, or a table through its mapping spec."""
+    if request.spec_text is None:
+        return read_data_message(io.BytesIO(request.content), validator.dsd), []
+    keep_raw(data_dir, request.spec_text.encode(), request.spec_sha256)
+    try:
+        spec = load_spec(request.spec_text)
+    except SpecError as exc:
+        raise LoadRefused(f"The mapping spec is not valid: {exc}") from exc
+    hints = spec.input
+    try:
+        table = read_table(
+            request.content,
+            request.filename or "upload",
+            sheet=hints.sheet if hints else None,
+            header_rows=hints.header_rows if hints and (hints.header_rows != 1 or hints.skip_rows) else None,
+            skip_rows=hints.skip_rows if hints and hints.skip_rows else None,
+        )
+    except TableError as exc:
+        raise LoadRefused(str(exc)) from exc
+    mapped = apply_mapping(table, spec, registry)
+    if mapped.dataflow is not None and mapped.dataflow.ref != validator.dataflow.ref:
+        raise LoadRefused(
+            f"The mapping spec maps to {mapped.dataflow.ref}, but the upload is for {validator.dataflow.ref}"
+        )
+    warnings = [Problem("table-reader", w, severity="warning") for w in table.warnings]
+    return mapped.message, warnings + mapped.problems
 
 
 def _tee(records, sink: list[ObservationRecord], progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
@@ -188,6 +234,7 @@ def _find_duplicate(engine: Engine, request: UploadRequest, sha256: str) -> Uplo
             .join(Release, Release.id == Upload.release_id)
             .where(
                 Upload.content_sha256 == sha256,
+                Upload.spec_sha256 == request.spec_sha256,
                 Upload.dataset_id == dataset_id,
                 Upload.action == request.action,
                 Upload.status == "stored",
@@ -226,6 +273,7 @@ def _record(
             provider=f"{request.provider[0]}:{request.provider[1]}",
             filename=request.filename,
             content_sha256=sha256,
+            spec_sha256=request.spec_sha256,
             size=len(request.content),
             action=request.action,
             dry_run=request.dry_run,
