@@ -15,6 +15,7 @@ from sqlalchemy import select
 from api.context import require_token, service
 from api.errors import SdmxError, bad_request, not_found
 from api.uploads import read_body
+from exchange.annotate import annotated_rows, report_of, to_csv, to_xlsx
 from exchange.auth import Principal
 from exchange.db import session_scope
 from exchange.ingest import LoadRefused
@@ -23,8 +24,9 @@ from exchange.refs import RefError, parse_flow_ref, parse_provider_ref
 from exchange.store.releases import ReleaseStateError, publish_release
 from exchange.store.schema import AuditEntry, Dataset, Release, Upload
 from exchange.structures.model import Ref
-from exchange.uploads import UploadConflict, UploadRequest, process_upload
+from exchange.uploads import UploadConflict, UploadRequest, process_upload, raw_path
 from mappings.spec import SpecError, load_spec, spec_json_schema
+from mappings.table import TableError
 
 router = APIRouter(prefix="/api/v1", tags=["uploads and releases"])
 
@@ -196,6 +198,42 @@ def upload_report(request: Request, upload_id: int) -> Response:
             "report": json.loads(found.report),
         }
     return JSONResponse(payload)
+
+
+@router.get("/uploads/{upload_id}/annotated")
+def annotated_copy(request: Request, upload_id: int, format: str = "csv") -> Response:
+    """The uploaded table with a problems column (CSV or XLSX), formula-like cells neutralised."""
+    principal = require_token(request)
+    if format not in ("csv", "xlsx"):
+        raise bad_request("format must be csv or xlsx")
+    context = service(request)
+    with session_scope(context.engine) as session:
+        found = session.get(Upload, upload_id)
+        if found is None:
+            raise not_found(f"No upload {upload_id}")
+        if principal.role == "coalition" and principal.provider and found.provider != ":".join(principal.provider):
+            raise SdmxError(403, "This upload belongs to another data provider.", 150)
+        content_sha, spec_sha, filename, stored_report = (
+            found.content_sha256,
+            found.spec_sha256,
+            found.filename,
+            found.report,
+        )
+    data_dir = context.settings.data_dir
+    raw = raw_path(data_dir, content_sha).read_bytes()
+    spec_text = raw_path(data_dir, spec_sha).read_text(encoding="utf-8") if spec_sha else None
+    try:
+        header, rows = annotated_rows(raw, filename, spec_text, report_of(stored_report))
+    except TableError as exc:
+        raise SdmxError(
+            409, f"Annotated copies are made for tables and SDMX-CSV files, not this upload: {exc}", 150
+        ) from exc
+    stem = (filename.rsplit(".", 1)[0] or f"upload-{upload_id}") + "-annotated"
+    if format == "xlsx":
+        body, media = to_xlsx(header, rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, media = to_csv(header, rows), "text/csv; charset=utf-8"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'})
 
 
 @router.get("/releases/{flow}/{provider}")
