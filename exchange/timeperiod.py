@@ -21,7 +21,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("DOY", re.compile(r"(?a)^(\d{4})-D(\d{3})$")),
     ("DT", re.compile(r"(?a)^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?$")),
 ]
-_RANGE = re.compile(r"(?a)^([^/]+)/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_RANGE = re.compile(
+    r"(?a)^([^/]+)/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
 
 FREQ_KINDS: dict[str, frozenset[str]] = {
     "A": frozenset({"A"}),
