@@ -36,8 +36,8 @@ def annotated_rows(raw: bytes, filename: str, spec_text: str | None, report: dic
         raw,
         filename or "upload",
         sheet=hints.sheet if hints else None,
-        header_rows=hints.header_rows if hints and (hints.header_rows != 1 or hints.skip_rows) else None,
-        skip_rows=hints.skip_rows if hints and hints.skip_rows else None,
+        header_rows=hints.header_rows if hints else None,
+        skip_rows=hints.skip_rows if hints else None,
     )
     messages = _messages_by_row(table, report, sdmx_csv=spec_text is None)
     header = [neutralise(h) for h in table.header] + [PROBLEMS_COLUMN]

@@ -184,8 +184,8 @@ def _read(
             request.content,
             request.filename or "upload",
             sheet=hints.sheet if hints else None,
-            header_rows=hints.header_rows if hints and (hints.header_rows != 1 or hints.skip_rows) else None,
-            skip_rows=hints.skip_rows if hints and hints.skip_rows else None,
+            header_rows=hints.header_rows if hints else None,
+            skip_rows=hints.skip_rows if hints else None,
         )
     except TableError as exc:
         raise LoadRefused(str(exc)) from exc

@@ -517,8 +517,9 @@ class _Plan:
             if not filled:
                 first = bindings[0]
                 value = first.column.blank if first.column.blank is not None else self.defaults.get(component)
+                lineage[component] = (first.where, "")
                 if value is not None:
-                    values[component], lineage[component] = value, (first.where, "")
+                    values[component] = value
                 elif comps.role(component) != "attribute":
                     fine = False
                     self.problems.append(

@@ -18,6 +18,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 import warnings
 import zipfile
 from collections import Counter
@@ -820,10 +821,15 @@ def _join_header(header_cells: list[list[str]], width: int) -> list[str]:
     return names
 
 
+def _ascii_digits(text: str) -> str:
+    """Digits of any script (Devanagari ४, Bengali ৪…) as ASCII digits."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+
+
 def _is_data_number(text: str) -> bool:
     """A number that looks like a data value (not a year such as 2023): 45, 45.5, "45%", "1.234,5", "४५"."""
     stripped = text.strip()
-    if not stripped or _YEAR.fullmatch(stripped):
+    if not stripped or _YEAR.fullmatch(_ascii_digits(stripped)):
         return False
     return _NUMBER.fullmatch(stripped) is not None
 

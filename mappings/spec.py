@@ -239,8 +239,12 @@ class Input(_Spec):
     """Hints for the table reader."""
 
     sheet: Annotated[str | None, Meta(description="Spreadsheet sheet name.")] = None
-    header_rows: Annotated[int, Meta(ge=1, le=10, description="Rows forming the header (joined with ' / ').")] = 1
-    skip_rows: Annotated[int, Meta(ge=0, le=1000, description="Rows above the header to skip (titles).")] = 0
+    header_rows: (
+        Annotated[int, Meta(ge=1, le=10, description="Rows forming the header (joined with ' / ').")] | None
+    ) = None
+    """Default: detected by the table reader."""
+    skip_rows: Annotated[int, Meta(ge=0, le=1000, description="Rows above the header to skip (titles).")] | None = None
+    """Default: detected by the table reader."""
 
 
 class MappingSpec(_Spec):

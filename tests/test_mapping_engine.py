@@ -755,8 +755,8 @@ def test_sdg_build_rows_with_invalid_codes_fail_validation_at_their_row(registry
     result = apply_mapping(table(header, rows), imported, registry)
     errors = [(p.rule, p.component, p.location) for p in validate(registry, result).problems]
     assert errors == [
-        ("unknown-code", "SERIES", Location(row=2, column="D (Value)")),
-        ("unknown-code", "UNIT_MEASURE", Location(row=2, column="D (Value)")),
+        ("unknown-code", "SERIES", Location(row=2, column="C (Series)")),
+        ("unknown-code", "UNIT_MEASURE", Location(row=2, column="B (Units)")),
     ]
 
 

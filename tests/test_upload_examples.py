@@ -542,7 +542,7 @@ VALIDATION_PROBLEMS = [
         "value": "2022/23",
         "series_key": NAIROBI_F,
         "time_period": "2022/23",
-        "location": {"row": 8, "column": VALUE},
+        "location": {"row": 8, "column": "G (Mwaka)"},
     },
     {
         "rule": "time-frequency",
@@ -552,7 +552,7 @@ VALIDATION_PROBLEMS = [
         "value": "2021-Q1",
         "series_key": NAIROBI_F,
         "time_period": "2021-Q1",
-        "location": {"row": 9, "column": VALUE},
+        "location": {"row": 9, "column": "G (Mwaka)"},
         "hint": "FREQ=A periods look like 2020",
     },
     {
@@ -562,7 +562,7 @@ VALIDATION_PROBLEMS = [
         "component": "OBS_STATUS",
         "series_key": NAIROBI_M_SATIS,
         "time_period": "2022",
-        "location": {"row": 10, "column": VALUE},
+        "location": {"row": 10, "column": "I (Hali)"},
         "hint": "one of: A, B, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, U, V, W",
     },
     {
@@ -580,10 +580,11 @@ VALIDATION_PROBLEMS = [
         "severity": "error",
         "message": "the key is not allowed: outside the allowed cube region(s) of constraint LNOB:CN_DF_LNOB(1.0): "
         "REPORTING_TYPE=G (allowed: N)",
-        "value": GLOBAL_T,
+        "component": "REPORTING_TYPE",
+        "value": "G",
         "series_key": GLOBAL_T,
         "time_period": "2022",
-        "location": {"row": 12, "column": VALUE},
+        "location": {"row": 12, "column": "F (Ripoti)"},
         "hint": "check the series and breakdown codes against the dataflow's content constraint",
     },
     {
@@ -595,7 +596,7 @@ VALIDATION_PROBLEMS = [
         "value": "NUMBER",
         "series_key": NAIROBI_T_SATIS,
         "time_period": "2022",
-        "location": {"row": 16, "column": VALUE},
+        "location": {"row": 16, "column": "H (Kipimo)"},
         "hint": "a series attribute must have one value for the whole series",
     },
 ]
@@ -777,9 +778,8 @@ def test_dates_in_the_year_column_are_read_as_days_and_refused_for_annual_data(c
     response = post_table(client, token, "dates.xlsx", content, SIMPLE_SPEC)
     assert response.status_code == 422, response.text
     problems = response.json()["report"]["problems"]
-    # located at the value cell, not at B2 where the date is: see the lineage xfail below
     assert [(p["rule"], p["severity"], p.get("location")) for p in problems] == [
-        ("time-frequency", "error", {"row": 2, "column": "C (Asilimia)"}),
+        ("time-frequency", "error", {"row": 2, "column": "B (Mwaka)"}),
         ("table-reader", "warning", None),
     ]
     assert problems[0]["message"] == "period '2021-01-01' does not match FREQ=A"
@@ -856,14 +856,9 @@ def test_spec_that_is_not_valid_yaml_for_the_format(client, settings, make_token
     assert counts(settings) == before
 
 
-# --- known defects (each test states the behaviour we want; strict xfail keeps the suite green) -------------
+# --- defects found while writing these tests, fixed; one known limit remains as a strict xfail ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG exchange/uploads.py process_upload/_read: validator problems of mapped tables keep the record's "
-    "location (the value cell) although ObservationRecord.lineage names the column of the offending component",
-)
 def test_validator_problems_point_at_the_column_that_holds_the_wrong_value(client, make_token) -> None:
     token = make_token(role="coalition", provider="KEN", name="ken-lineage")
     response = post_table(client, token, "kenya-errors.csv", ERROR_TABLE, ERROR_SPEC, dry_run="true")
@@ -878,11 +873,6 @@ def test_validator_problems_point_at_the_column_that_holds_the_wrong_value(clien
     assert where[("series-attribute-conflict", 16)] == "H (Kipimo)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP exchange/validation/validator.py: the COUNTRY_SCOPE annotation of LNOB:CL_POP_GROUP is not "
-    "enforced, so a Nepal-only group (NP_DALIT) is accepted for REF_AREA 404 (Kenya)",
-)
 def test_a_population_group_of_another_country_is_refused(client, make_token) -> None:
     token = make_token(role="coalition", provider="KEN", name="ken-scope")
     spec = SIMPLE_SPEC.replace("POP_GROUP: PWD,", "POP_GROUP: NP_DALIT,")
@@ -909,11 +899,6 @@ def test_a_leading_total_row_is_taken_for_a_second_header_row(client, make_token
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG exchange/uploads.py _read (and exchange/annotate.py): spec hints input: {header_rows: 1, "
-    "skip_rows: 0} equal the defaults and are dropped, so a user cannot force the first row to be the only header",
-)
 def test_spec_input_hints_can_force_a_one_row_header(client, make_token) -> None:
     token = make_token(role="coalition", provider="KEN", name="ken-hints")
     spec = (
@@ -926,12 +911,6 @@ def test_spec_input_hints_can_force_a_one_row_header(client, make_token) -> None
     assert response.json()["report"]["observations"] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG mappings/readers.py _is_data_number: _YEAR matches ASCII digits only while _NUMBER's \\d matches "
-    "any script, so a header of Bengali/Devanagari years (২০২২) is taken for data and the header is 'not "
-    "recognised with certainty'",
-)
 def test_a_header_of_bengali_years_is_recognised() -> None:
     table = read_table("গোষ্ঠী,২০২২,২০২৩\nদলিত,41.5,43.0\nসবাই,55.0,56.2\n".encode(), "bd.csv")
     assert table.header == ["গোষ্ঠী", "২০২২", "২০২৩"]

@@ -45,6 +45,15 @@ class ConstraintChecker:
             self._cache[signature] = self._evaluate(present)
         return self._cache[signature]
 
+    def offending(self, values: Mapping[str, str]) -> list[str]:
+        """Components whose value lies outside a constraint's single include region (for locating problems)."""
+        found: list[str] = []
+        for constraint in self.constraints:
+            includes = [r for r in constraint.cube_regions if r.include]
+            if len(includes) == 1:
+                found += [c for c, allowed in includes[0].members.items() if c in values and values[c] not in allowed]
+        return found
+
     def _evaluate(self, values: Mapping[str, str]) -> str | None:
         for constraint in self.constraints:
             includes = [r for r in constraint.cube_regions if r.include]

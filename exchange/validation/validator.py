@@ -71,6 +71,11 @@ class Validator:
         self.dataset_attributes = {a.id: a for a in attrs if a.attachment == "dataset"}
         self.has_obs_status = "OBS_STATUS" in self.obs_attributes
         self.constraints = ConstraintChecker(registry.constraints_for(dataflow.ref, self.dsd.ref))
+        self.scopes = {
+            dim.id: scopes
+            for dim in self.dimensions
+            if dim.id in self.codes and (scopes := _country_scopes(registry, dim))
+        }
 
     def validate(self, message: DataMessage) -> ValidatedData:
         """Check every record of the message; the result's report says whether it may be stored."""
@@ -93,7 +98,10 @@ class Validator:
         problems_before = report.error_count
 
         def problem(rule: str, message: str, **kw: object) -> None:
-            report.add(Problem(rule, message, series_key=key_text, time_period=record.time_period, location=loc, **kw))  # type: ignore[arg-type]
+            where = _located(loc, record.lineage, kw.get("component"))
+            report.add(
+                Problem(rule, message, series_key=key_text, time_period=record.time_period, location=where, **kw)
+            )  # type: ignore[arg-type]
 
         for dim, code in zip(self.dimensions, key, strict=True):
             if not code:
@@ -117,6 +125,7 @@ class Validator:
                     component=attr.id,
                     hint=self._attribute_hint(attr),
                 )
+        self._country_scope(key, problem)
         period = self._period(record, key, problem)
         value = self._value(record, problem)
         if report.error_count == problems_before:
@@ -127,10 +136,12 @@ class Validator:
             }
             violation = self.constraints.violation(values)
             if violation:
+                offending = self.constraints.offending(values)
                 problem(
                     "constraint",
                     f"the key is not allowed: {violation}",
-                    value=key_text,
+                    component=offending[0] if len(offending) == 1 else None,
+                    value=values[offending[0]] if len(offending) == 1 else key_text,
                     hint="check the series and breakdown codes against the dataflow's content constraint",
                 )
         if report.error_count != problems_before or period is None:
@@ -160,6 +171,23 @@ class Validator:
             )
             return
         data.observations[slot] = ValidObservation(record.time_period or "", period, value, dict(record.obs_attributes))
+
+    def _country_scope(self, key: tuple[str, ...], problem) -> None:  # type: ignore[no-untyped-def]
+        """Country-specific codes (COUNTRY_SCOPE annotation) may only be used with their REF_AREA."""
+        if not self.scopes or "REF_AREA" not in self.dimension_ids:
+            return
+        area = key[self.dimension_ids.index("REF_AREA")]
+        for dim_id, scopes in self.scopes.items():
+            code = key[self.dimension_ids.index(dim_id)]
+            allowed = scopes.get(code)
+            if allowed and area not in allowed:
+                problem(
+                    "country-scope",
+                    f"{dim_id} '{code}' is specific to REF_AREA {', '.join(sorted(allowed))}, not {area}",
+                    component=dim_id,
+                    value=code,
+                    hint="use the generic group code (e.g. the code's parent) or the right REF_AREA",
+                )
 
     def _check_value(self, component: Component, code: str, problem) -> None:  # type: ignore[no-untyped-def]
         index = self.codes.get(component.id)
@@ -281,6 +309,28 @@ class Validator:
         if index is not None and len(index.codes) <= 30:
             return f"one of: {', '.join(sorted(index.codes))}"
         return f"give {attr.id} a value" + (f" from {index.ref}" if index else "")
+
+
+def _located(location: Location, lineage: dict[str, tuple[str, str]], component: object) -> Location:
+    """The record's location, moved to the column that held ``component`` when the record says which."""
+    source = lineage.get(component) if isinstance(component, str) else None
+    if source is None:
+        return location
+    return Location(line=location.line, row=location.row, column=source[0])
+
+
+def _country_scopes(registry: Registry, dimension: Component) -> dict[str, frozenset[str]]:
+    """Code → REF_AREA codes it is limited to, from COUNTRY_SCOPE annotations of the dimension's codelist."""
+    enum = dimension.representation.enumeration if dimension.representation else None
+    if enum is None:
+        return {}
+    scopes: dict[str, frozenset[str]] = {}
+    for item in registry.codelist(enum).items:
+        for annotation in item.annotations:
+            if annotation.type == "COUNTRY_SCOPE":
+                text = annotation.title or annotation.text.get("en", "")
+                scopes[item.id] = frozenset(part.strip() for part in text.split(",") if part.strip())
+    return scopes
 
 
 def _is_number(text: str, integer: bool) -> bool:
