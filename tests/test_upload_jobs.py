@@ -25,10 +25,10 @@ HEADER = (
 
 
 def big_csv(rows: int, area: str = "404", value: float = 20.0) -> bytes:
-    """``rows`` valid monthly observations across Kenya's counties and four population groups."""
+    """``rows`` valid monthly observations across Kenya's counties and four generic population groups."""
     lines = [HEADER]
     counties = [f"KE-{n:02d}" for n in range(1, 48)]
-    groups = ["_T", "PWD", "YOUTH", "KE_SLUM"]
+    groups = ["_T", "PWD", "YOUTH", "SLUM"]
     for index in range(rows):
         county = counties[index % len(counties)]
         group = groups[(index // len(counties)) % len(groups)]
