@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,6 +18,9 @@ from exchange.store.schema import RegistryState
 from exchange.structures.registry import Registry
 from exchange.structures.store import current_revision, load_registry
 
+REVISION_CHECK_SECONDS = 1.0
+"""How stale the registry snapshot may be when another process (the CLI, another worker) changed it."""
+
 
 @dataclass
 class ServiceContext:
@@ -24,6 +28,7 @@ class ServiceContext:
     engine: Engine
     _registry: Registry | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _checked_at: float = 0.0
 
     def registry_updated_at(self) -> datetime:
         """When structures last changed (for Last-Modified)."""
@@ -33,7 +38,15 @@ class ServiceContext:
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def registry(self) -> Registry:
-        """The registry snapshot, reloaded when another process or request changed the structures."""
+        """The registry snapshot, reloaded when another process or request changed the structures.
+
+        The stored revision is checked at most every ``REVISION_CHECK_SECONDS`` (structure changes made
+        through this process reset the check at once, see :meth:`structures_changed`).
+        """
+        now = time.monotonic()
+        if self._registry is not None and now - self._checked_at < REVISION_CHECK_SECONDS:
+            return self._registry
+        self._checked_at = now
         with session_scope(self.engine) as session:
             revision = current_revision(session)
             if self._registry is not None and self._registry.revision == revision:
@@ -42,6 +55,10 @@ class ServiceContext:
                 if self._registry is None or self._registry.revision != revision:
                     self._registry = load_registry(session)
                 return self._registry
+
+    def structures_changed(self) -> None:
+        """Forget the last revision check: the next request re-reads the revision."""
+        self._checked_at = 0.0
 
 
 def service(request: Request) -> ServiceContext:

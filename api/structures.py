@@ -231,6 +231,7 @@ async def submit_structures(request: Request, artefact_type: str | None = None) 
     try:
         with session_scope(context.engine) as session:
             result = save_artefacts(session, artefacts, context.registry())
+            context.structures_changed()
             session.add(
                 AuditEntry(
                     actor=principal.actor,
