@@ -200,14 +200,15 @@ def _answer(
     request: Request, api: str, flow: Dataflow, query: DataQuery, option: MediaOption, media_params: dict[str, str]
 ) -> Response:
     context = service(request)
-    engine = DataQueryEngine(context.engine, context.registry())
+    registry = context.registry()  # once, before any connection is held by the streams
+    engine = DataQueryEngine(context.engine, registry)
     if option.key in _TIME_SERIES_ONLY and query.dimension_at_observation != "TIME_PERIOD":
         raise SdmxError(406, f"{option.media_type} carries time series only; use dimensionAtObservation=TIME_PERIOD")
     try:
         limit = context.settings.max_response_observations
         if (
             limit
-            and not _few_series(query, context.registry().structure_of(flow))
+            and not _few_series(query, registry.structure_of(flow))
             and engine.count(flow, query) > limit
         ):
             raise SdmxError(
@@ -235,7 +236,7 @@ def _answer(
     headers = validator_headers(etag, result.last_modified, "Accept, Accept-Encoding")
     if not_modified(request, etag, result.last_modified):
         return Response(status_code=304, headers=headers)
-    options = _write_options(request, query, media_params, context.registry(), datasets[0][0].structure, option.key)
+    options = _write_options(request, query, media_params, registry, datasets[0][0].structure, option.key)
     message_id = f"IREF{uuid.uuid4().hex[:12].upper()}"
     prepared = datetime.now(UTC).replace(microsecond=0)
     for info, _ in datasets:

@@ -28,7 +28,6 @@ from exchange.structures.query import (
     check_parameters,
     run_query,
 )
-from exchange.structures.readers import read_structures
 from exchange.structures.store import StructureError, save_artefacts
 
 router = APIRouter()
@@ -215,6 +214,8 @@ async def submit_structures(request: Request, artefact_type: str | None = None) 
     principal = require_token(request, role="admin")
     context = service(request)
     body = await read_body(request, context.settings.max_upload_bytes)
+    from exchange.structures.readers import read_structures  # sdmx1 and pysdmx: loaded only when needed
+
     try:
         artefacts = read_structures(body)
     except MessageError as exc:

@@ -118,13 +118,17 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+
     import uvicorn
 
-    prepare_database(settings)
-    if args.demo:
-        from exchange.demo import load_demo
-
-        print(load_demo(get_engine(settings.db_url)))
+    # Migrations, bundled structures and demo data run in a child process, so the server process never
+    # imports the structure readers' libraries (sdmx1, pysdmx, pandas: about 140 MB).
+    steps = [["migrate"]] + ([["demo"]] if args.demo else [])
+    for step in steps:
+        done = subprocess.run([sys.executable, "-m", "exchange.cli", *step], check=False)
+        if done.returncode != 0:
+            return done.returncode
     uvicorn.run(
         "api.app:create_app",
         factory=True,

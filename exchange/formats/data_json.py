@@ -66,7 +66,7 @@ MEDIA_TYPE_10 = "application/vnd.sdmx.data+json;version=1.0.0"
 MEDIA_TYPE_20 = "application/vnd.sdmx.data+json;version=2.0.0"
 SCHEMA_10 = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/1.0/sdmx-json-data-schema.json"
 SCHEMA_20 = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json"
-SPOOL_BYTES = 16 * 1024 * 1024
+SPOOL_BYTES = 4 * 1024 * 1024
 """Rendered data kept in memory before the spool moves to a temporary file."""
 
 Json = dict[str, Any]

@@ -27,7 +27,7 @@ from exchange.structures.registry import Registry
 from exchange.validation.constraints import ConstraintChecker
 from mappings.global_view import GLOBAL_FLOW, PARTNERSHIP_FLOW, GlobalView, SourcedBlock
 
-FETCH_ROWS = 20_000
+FETCH_ROWS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +245,9 @@ class DataQueryEngine:
         dsd = self.registry.structure_of(flow)
         dims = [d.id for d in dsd.dimensions]
         total = 0
+        snapshots = self.snapshots(flow, query)  # before connecting: never hold two pooled connections
         with self.engine.connect() as conn:
-            for snap in self.snapshots(flow, query):
+            for snap in snapshots:
                 stmt = self._observation_select(snap, Part("current"), dims, query, [func.count()])
                 total += conn.execute(stmt).scalar() or 0
         return total
