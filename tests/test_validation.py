@@ -12,9 +12,21 @@ from exchange.timeperiod import TimePeriodError, consistent_with_freq, parse_per
 from exchange.validation.validator import Validator
 
 SDG_KEY = {
-    "FREQ": "A", "REPORTING_TYPE": "N", "SERIES": "SI_POV_DAY1", "REF_AREA": "404", "SEX": "F", "AGE": "_T",
-    "URBANISATION": "_T", "INCOME_WEALTH_QUANTILE": "_T", "EDUCATION_LEV": "_T", "OCCUPATION": "_T",
-    "CUST_BREAKDOWN": "_T", "COMPOSITE_BREAKDOWN": "_T", "DISABILITY_STATUS": "_T", "ACTIVITY": "_T", "PRODUCT": "_T",
+    "FREQ": "A",
+    "REPORTING_TYPE": "N",
+    "SERIES": "SI_POV_DAY1",
+    "REF_AREA": "404",
+    "SEX": "F",
+    "AGE": "_T",
+    "URBANISATION": "_T",
+    "INCOME_WEALTH_QUANTILE": "_T",
+    "EDUCATION_LEV": "_T",
+    "OCCUPATION": "_T",
+    "CUST_BREAKDOWN": "_T",
+    "COMPOSITE_BREAKDOWN": "_T",
+    "DISABILITY_STATUS": "_T",
+    "ACTIVITY": "_T",
+    "PRODUCT": "_T",
 }
 OK_OBS = {"OBS_STATUS": "A", "UNIT_MULT": "0"}
 OK_SERIES = {"UNIT_MEASURE": "PT"}
@@ -32,8 +44,9 @@ def validate(registry: Registry, records: list[ObservationRecord], flow: str = "
 
 
 def record(row: int, period: str = "2020", value: str | None = "12.5", obs=None, series=None, **key: str):
-    return ObservationRecord({**SDG_KEY, **key}, period, value, {**OK_OBS, **(obs or {})},
-                             {**OK_SERIES, **(series or {})}, Location(row=row))
+    return ObservationRecord(
+        {**SDG_KEY, **key}, period, value, {**OK_OBS, **(obs or {})}, {**OK_SERIES, **(series or {})}, Location(row=row)
+    )
 
 
 def test_valid_records_pass_and_group_into_series(registry: Registry) -> None:
@@ -73,8 +86,10 @@ def test_every_kind_of_problem_is_reported(registry: Registry) -> None:
 
 
 def test_missing_value_with_missing_status_is_accepted(registry: Registry) -> None:
-    report = validate(registry, [record(1, value=None, obs={"OBS_STATUS": "L"}), record(2, "2021", value="NaN",
-                                                                                         obs={"OBS_STATUS": "O"})])
+    report = validate(
+        registry,
+        [record(1, value=None, obs={"OBS_STATUS": "L"}), record(2, "2021", value="NaN", obs={"OBS_STATUS": "O"})],
+    )
     assert report.report.ok, report.report.summary()
 
 
@@ -90,6 +105,20 @@ def test_partnership_dimensions_and_citizen_nature(registry: Registry) -> None:
         (2, "POP_GROUP", "unknown-code"),
         (2, "SUBNATIONAL", "unknown-code"),
         (3, "SAMPLE_SIZE", "not-numeric"),
+    }
+
+
+def test_country_specific_codes_need_their_country(registry: Registry) -> None:
+    records = [
+        record(1, POP_GROUP="KE_SLUM", SUBNATIONAL="KE-30"),  # Kenya: fine
+        record(2, POP_GROUP="NP_DALIT", SUBNATIONAL="_T"),  # a Nepali group in Kenyan data
+        record(3, POP_GROUP="PWD", SUBNATIONAL="NP-P2"),  # a Nepali province in Kenyan data
+        record(4, REF_AREA="524", POP_GROUP="NP_DALIT", SUBNATIONAL="NP-P2"),  # Nepal: fine
+    ]
+    report = validate(registry, records, flow="DF_LNOB", version="1.0").report
+    assert {(p.location.row, p.component, p.rule) for p in report.problems} == {
+        (2, "POP_GROUP", "country-scope"),
+        (3, "SUBNATIONAL", "country-scope"),
     }
 
 

@@ -320,16 +320,29 @@ def _located(location: Location, lineage: dict[str, tuple[str, str]], component:
 
 
 def _country_scopes(registry: Registry, dimension: Component) -> dict[str, frozenset[str]]:
-    """Code → REF_AREA codes it is limited to, from COUNTRY_SCOPE annotations of the dimension's codelist."""
+    """Code → REF_AREA codes it is limited to.
+
+    A COUNTRY_SCOPE annotation (population groups) or a REF_AREA annotation (a country's sub-national
+    areas hang under a code annotated with its M49 code) limits the code and all its descendants.
+    """
     enum = dimension.representation.enumeration if dimension.representation else None
     if enum is None:
         return {}
-    scopes: dict[str, frozenset[str]] = {}
-    for item in registry.codelist(enum).items:
+    items = {item.id: item for item in registry.codelist(enum).items}
+    own: dict[str, frozenset[str]] = {}
+    for item in items.values():
         for annotation in item.annotations:
-            if annotation.type == "COUNTRY_SCOPE":
+            if annotation.type in ("COUNTRY_SCOPE", "REF_AREA"):
                 text = annotation.title or annotation.text.get("en", "")
-                scopes[item.id] = frozenset(part.strip() for part in text.split(",") if part.strip())
+                own[item.id] = frozenset(part.strip() for part in text.split(",") if part.strip())
+    scopes: dict[str, frozenset[str]] = {}
+    for code in items:
+        current: str | None = code
+        while current is not None and current not in own:
+            parent = items[current].parent if current in items else None
+            current = parent if parent != current else None
+        if current is not None:
+            scopes[code] = own[current]
     return scopes
 
 
