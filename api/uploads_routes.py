@@ -170,8 +170,7 @@ def job(request: Request, job_id: int, wait: float = 0) -> Response:
     state = job_state(context.engine, job_id, context.settings.job_stale_seconds, min(max(wait, 0), 60))
     if state is None:
         raise not_found(f"No job {job_id}")
-    if principal.role == "coalition" and principal.provider and state["provider"] != ":".join(principal.provider):
-        raise SdmxError(403, "This job belongs to another data provider.", 150)
+    _check_owner(principal, str(state["provider"]), "job")
     return JSONResponse(state)
 
 
@@ -183,8 +182,7 @@ def upload_report(request: Request, upload_id: int) -> Response:
         found = session.get(Upload, upload_id)
         if found is None:
             raise not_found(f"No upload {upload_id}")
-        if principal.role == "coalition" and principal.provider and found.provider != ":".join(principal.provider):
-            raise SdmxError(403, "This upload belongs to another data provider.", 150)
+        _check_owner(principal, found.provider, "upload")
         payload = {
             "upload": found.id,
             "created_at": found.created_at.isoformat(),
@@ -211,8 +209,7 @@ def annotated_copy(request: Request, upload_id: int, format: str = "csv") -> Res
         found = session.get(Upload, upload_id)
         if found is None:
             raise not_found(f"No upload {upload_id}")
-        if principal.role == "coalition" and principal.provider and found.provider != ":".join(principal.provider):
-            raise SdmxError(403, "This upload belongs to another data provider.", 150)
+        _check_owner(principal, found.provider, "upload")
         content_sha, spec_sha, filename, stored_report = (
             found.content_sha256,
             found.spec_sha256,
@@ -289,6 +286,12 @@ def publish(request: Request, flow: str, provider: str, number: int) -> Response
     return JSONResponse(
         {"release": number, "status": "published", "published_at": published_at.isoformat() if published_at else None}
     )
+
+
+def _check_owner(principal: Principal, provider: str, what: str) -> None:
+    """A coalition token sees only its own provider's uploads and jobs (403 otherwise)."""
+    if principal.role == "coalition" and principal.provider and provider != ":".join(principal.provider):
+        raise SdmxError(403, f"This {what} belongs to another data provider.", 150)
 
 
 def _flow(request: Request, text: str) -> Ref:

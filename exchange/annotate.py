@@ -14,7 +14,7 @@ import re
 
 from openpyxl import Workbook
 
-from mappings.readers import read_table
+from mappings.readers import read_table_with_hints
 from mappings.spec import load_spec
 from mappings.table import InputTable
 
@@ -31,14 +31,7 @@ def neutralise(text: str) -> str:
 
 def annotated_rows(raw: bytes, filename: str, spec_text: str | None, report: dict) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the source table with a problems column; rows without problems get an empty cell."""
-    hints = load_spec(spec_text).input if spec_text else None
-    table = read_table(
-        raw,
-        filename or "upload",
-        sheet=hints.sheet if hints else None,
-        header_rows=hints.header_rows if hints else None,
-        skip_rows=hints.skip_rows if hints else None,
-    )
+    table = read_table_with_hints(raw, filename, load_spec(spec_text).input if spec_text else None)
     messages = _messages_by_row(table, report, sdmx_csv=spec_text is None)
     header = [neutralise(h) for h in table.header] + [PROBLEMS_COLUMN]
     rows = [

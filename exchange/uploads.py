@@ -29,7 +29,7 @@ from exchange.structures.registry import Registry
 from exchange.validation.report import Problem, ValidationReport
 from exchange.validation.validator import Validator
 from mappings.engine import apply_mapping
-from mappings.readers import read_table
+from mappings.readers import read_table_with_hints
 from mappings.spec import SpecError, load_spec
 from mappings.table import TableError
 
@@ -178,15 +178,8 @@ def _read(
         spec = load_spec(request.spec_text)
     except SpecError as exc:
         raise LoadRefused(f"The mapping spec is not valid: {exc}") from exc
-    hints = spec.input
     try:
-        table = read_table(
-            request.content,
-            request.filename or "upload",
-            sheet=hints.sheet if hints else None,
-            header_rows=hints.header_rows if hints else None,
-            skip_rows=hints.skip_rows if hints else None,
-        )
+        table = read_table_with_hints(request.content, request.filename, spec.input)
     except TableError as exc:
         raise LoadRefused(str(exc)) from exc
     mapped = apply_mapping(table, spec, registry)

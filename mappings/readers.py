@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mappings.spec import Input
 from mappings.table import InputTable, TableError
 
 __all__ = ["read_table"]
@@ -877,3 +878,14 @@ def _has(items: Sequence[object]) -> str:
 
 def _more(count: int, limit: int = LIST_LIMIT) -> str:
     return f" and {count - limit:,} more" if count > limit else ""
+
+
+def read_table_with_hints(data: bytes, filename: str, hints: Input | None) -> InputTable:
+    """:func:`read_table` with a mapping spec's ``input`` hints (sheet, header rows, rows to skip)."""
+    return read_table(
+        data,
+        filename or "upload",
+        sheet=hints.sheet if hints else None,
+        header_rows=hints.header_rows if hints else None,
+        skip_rows=hints.skip_rows if hints else None,
+    )
